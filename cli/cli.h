@@ -1,0 +1,53 @@
+/*
+ * cli.h - the `gpuhour` command line: one function per subcommand, each
+ * called with argv[0] = the subcommand's name.  Prefix cli_.
+ *
+ * Threads: the CLI runs on the main thread only.
+ */
+#ifndef GH_CLI_H
+#define GH_CLI_H
+
+#include <stddef.h>
+
+/* Exit codes, the same for every subcommand. */
+enum {
+	CLI_EXIT_OK       = 0, /* done */
+	CLI_EXIT_FAIL     = 1, /* the operation failed */
+	CLI_EXIT_USAGE    = 2, /* bad command line */
+	CLI_EXIT_NOTFOUND = 3, /* the named thing does not exist */
+	CLI_EXIT_AUTH     = 4, /* wrong passphrase, bad signature, refused */
+	CLI_EXIT_INVALID  = 5, /* data failed verification */
+	CLI_EXIT_NODE     = 6, /* the node could not be reached */
+};
+
+/* Maps a gh_err to one of the exit codes above. */
+int cli_exit_code(int err);
+
+/* Prints "gpuhour: <what>: <strerror(err)>" to stderr; returns the exit
+ * code for err. */
+int cli_fail(int err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prints "gpuhour <cmd>: <message>" and a hint to use --help; returns
+ * CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * The gpuhour home folder: $GPUHOUR_HOME, else $HOME/.gpuhour.  Writes
+ * into out (cap bytes); GH_ETOOLONG or GH_ENOENT when neither is set.
+ */
+int cli_home(char *out, size_t cap);
+
+/*
+ * A passphrase for a key file, from (in order) the environment variable
+ * named by env_name (if not NULL), $GPUHOUR_PASSPHRASE, or a prompt on
+ * the terminal (twice when confirm is set).  *out is sodium_malloc'd:
+ * free with cli_pass_free.  GH_ENOENT when none is available.
+ */
+int  cli_pass_get(const char *env_name, int confirm, char **out, size_t *n);
+void cli_pass_free(char *p);
+
+int cli_keys_main(int argc, char **argv);
+int cli_demo_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,80 @@
+/* main.c - `gpuhour`: global flags and the subcommand table. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/base.h"
+#include "cli/cli.h"
+
+typedef struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} cli_command;
+
+/* Keep sorted by name; each line is one subcommand. */
+static const cli_command cli_commands[] = {
+	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
+	{ "keys", cli_keys_main, "create and show account and node keys" },
+};
+
+#define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+static void
+cli_main_help(FILE *f)
+{
+	fprintf(f,
+	    "usage: gpuhour [--help] [--version] <command> [<args>]\n"
+	    "\n"
+	    "gpuhour is a node for a peer-to-peer market in GPU compute.\n"
+	    "\n"
+	    "Commands:\n");
+	for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+		fprintf(f, "  %-10s %s\n", cli_commands[i].name,
+		    cli_commands[i].summary);
+	}
+	fprintf(f,
+	    "\n"
+	    "'gpuhour <command> --help' describes a command.\n"
+	    "Exit codes: 0 ok, 1 failed, 2 usage, 3 not found, 4 refused "
+	    "(passphrase,\nsignature), 5 invalid data, 6 node unreachable.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	if (gh_init() != GH_OK) {
+		fprintf(stderr,
+		    "gpuhour: cannot initialise the crypto "
+		    "libraries\n");
+		return (CLI_EXIT_FAIL);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (argc < 2) {
+		cli_main_help(stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0
+	    || strcmp(argv[1], "help") == 0) {
+		cli_main_help(stdout);
+		return (CLI_EXIT_OK);
+	}
+	if (strcmp(argv[1], "--version") == 0
+	    || strcmp(argv[1], "version") == 0) {
+		printf("gpuhour %s\n", GH_VERSION_STRING);
+		return (CLI_EXIT_OK);
+	}
+	if (argv[1][0] == '-') {
+		fprintf(stderr, "gpuhour: unknown option '%s'\n", argv[1]);
+		fprintf(stderr, "Try 'gpuhour --help'.\n");
+		return (CLI_EXIT_USAGE);
+	}
+	for (size_t i = 0; i < CLI_NCOMMANDS; i++) {
+		if (strcmp(argv[1], cli_commands[i].name) == 0) {
+			return (cli_commands[i].fn(argc - 1, argv + 1));
+		}
+	}
+	fprintf(stderr, "gpuhour: '%s' is not a gpuhour command\n", argv[1]);
+	fprintf(stderr, "Try 'gpuhour --help'.\n");
+	return (CLI_EXIT_USAGE);
+}
