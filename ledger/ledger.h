@@ -16,7 +16,456 @@
 /* (ledger core: entry.c, genesis.c, vote.c, state.c, store.c)        */
 /* ================================================================== */
 
-/* ledger core declarations go here */
+/*
+ * Objects.  Every object of the ledger has a type, a 32-byte id and a
+ * version; an entry names the versions it consumes.  Accounts and node
+ * chains are identified by their public key, assets by the hash of their
+ * ASSET_REGISTER entry, share lots by a hash derived from the entry that
+ * created them.
+ */
+typedef struct {
+	uint8_t b[32];
+} ledger_id;
+
+typedef enum {
+	LEDGER_OBJ_ACCOUNT = 1, /* an account's chain and balance */
+	LEDGER_OBJ_NODE    = 2, /* a node's chain */
+	LEDGER_OBJ_ASSET   = 3, /* an asset and its revenue pool */
+	LEDGER_OBJ_LOT     = 4, /* a share lot */
+	LEDGER_OBJ_LEASE   = 5, /* a lease (market issue) */
+	LEDGER_OBJ_LOAN    = 6, /* a loan (loans issue) */
+} ledger_obj_type;
+
+/* (type, id, version): one consumed object version. */
+typedef struct {
+	uint8_t   type;
+	ledger_id id;
+	uint64_t  version;
+} ledger_objver;
+
+/* Entry kinds: the type byte of an entry's encoding. */
+typedef enum {
+	LEDGER_MINT           = 1,
+	LEDGER_TRANSFER       = 2,
+	LEDGER_ASSET_REGISTER = 3,
+	LEDGER_SHARE_TRANSFER = 4,
+	LEDGER_REVENUE_CLAIM  = 5,
+	LEDGER_LEASE_OPEN     = 6,
+	LEDGER_LEASE_DRAW     = 7,
+	LEDGER_LEASE_CLOSE    = 8,
+	LEDGER_LEASE_EXPIRE   = 9,
+	LEDGER_PROOF          = 10,
+	LEDGER_LOAN_OFFER     = 11,
+	LEDGER_LOAN_TAKE      = 12,
+	LEDGER_LOAN_REPAY     = 13,
+	LEDGER_LOAN_SEIZE     = 14,
+	LEDGER_LOAN_CANCEL    = 15,
+	LEDGER_KIND_MAX       = 15,
+} ledger_kind;
+
+/* Who signs an entry: an account (BIP340) or a node (Ed25519). */
+typedef enum {
+	LEDGER_SCHEME_ACCOUNT = 1,
+	LEDGER_SCHEME_NODE    = 2,
+} ledger_scheme;
+
+#define LEDGER_ENTRY_VERSION 1
+#define LEDGER_CONSUMES_MAX  4    /* object versions one entry consumes */
+#define LEDGER_HW_MAX        256  /* ASSET_REGISTER hardware text */
+#define LEDGER_ENTRY_MAX     1024 /* encoded entry, bytes */
+#define LEDGER_NETNAME_MAX   64
+#define LEDGER_ADDR_MAX      128
+#define LEDGER_COMMITTEE_MAX 64 /* validators in a genesis */
+#define LEDGER_VOTE_SIZE     (2 + 32 + 32 + 32 + 64)
+#define LEDGER_CERT_MAX      (8 + LEDGER_ENTRY_MAX + LEDGER_COMMITTEE_MAX * 96)
+#define LEDGER_EQUIV_MAX     (8 + 2 * LEDGER_ENTRY_MAX)
+
+/* TRANSFER destinations: an account, or an asset's revenue pool (the
+ * way to pay a pool until LEASE_DRAW exists; a pool only grows). */
+typedef enum {
+	LEDGER_DEST_ACCOUNT = 1,
+	LEDGER_DEST_POOL    = 2,
+} ledger_dest;
+
+/* Kind-specific bodies.  Fields are what is encoded, in order. */
+typedef struct {
+	gh_acct_pub to;
+	uint64_t    amount;
+} ledger_body_mint;
+
+typedef struct {
+	uint8_t   dest; /* ledger_dest */
+	ledger_id to;   /* account public key or asset id */
+	uint64_t  amount;
+} ledger_body_transfer;
+
+typedef struct {
+	gh_ed_pub node;     /* the GPU's node key, bound to the owner */
+	gh_sig    node_sig; /* node's signature over (network, owner) */
+	uint64_t  supply;   /* share supply S, > 0 */
+	char      hw[LEDGER_HW_MAX + 1];
+} ledger_body_asset_register;
+
+typedef struct {
+	ledger_id   lot; /* consumed: also in the entry's consumes */
+	gh_acct_pub to;
+	uint64_t    amount;
+	uint64_t    pool_total; /* R' at which the seller's accrual settles */
+} ledger_body_share_transfer;
+
+typedef struct {
+	ledger_id lot;
+	uint64_t  pool_total; /* R' */
+} ledger_body_revenue_claim;
+
+/* Frames for the kinds that the market, proof and loan issues fill in. */
+typedef struct {
+	ledger_id offer; /* hash of the offer */
+	ledger_id asset;
+	gh_ed_pub receipt_key;
+	uint64_t  hours;
+	uint64_t  price; /* per hour, micro-units */
+	uint64_t  expiry;
+} ledger_body_lease_open;
+
+typedef struct {
+	ledger_id lease;
+	uint64_t  receipt_amount; /* cumulative amount of the receipt */
+	gh_sig    receipt_sig;
+} ledger_body_lease_draw; /* also LEASE_CLOSE */
+
+typedef struct {
+	ledger_id lease;
+} ledger_body_ref; /* LEASE_EXPIRE, LOAN_TAKE, LOAN_SEIZE, LOAN_CANCEL */
+
+typedef struct {
+	ledger_id lease;
+	gh_hash   proof; /* hash of the utilization proof */
+	uint64_t  tokens;
+	uint64_t  device_ns;
+} ledger_body_proof;
+
+typedef struct {
+	gh_acct_pub borrower;
+	ledger_id   lot;
+	uint64_t    amount;
+	uint64_t    due;
+	uint64_t    maturity;
+	uint64_t    expiry;
+} ledger_body_loan_offer;
+
+typedef struct {
+	ledger_id loan;
+	uint64_t  amount;
+} ledger_body_loan_repay;
+
+/*
+ * A decoded entry.  The author's chain object (account or node, by
+ * scheme) is consumed implicitly at version seq - 1; consumes[] lists
+ * the other object versions.
+ */
+typedef struct {
+	uint8_t       kind;   /* ledger_kind */
+	uint8_t       scheme; /* ledger_scheme */
+	gh_hash       netid;
+	uint8_t       author[32];
+	uint64_t      seq;  /* >= 1 */
+	gh_hash       prev; /* hash of entry seq-1; zero for seq 1 */
+	uint64_t      time; /* author's clock, seconds */
+	uint32_t      nconsumes;
+	ledger_objver consumes[LEDGER_CONSUMES_MAX];
+	union {
+		ledger_body_mint           mint;
+		ledger_body_transfer       transfer;
+		ledger_body_asset_register asset;
+		ledger_body_share_transfer share;
+		ledger_body_revenue_claim  claim;
+		ledger_body_lease_open     lease_open;
+		ledger_body_lease_draw     lease_draw;
+		ledger_body_ref            ref;
+		ledger_body_proof          proof;
+		ledger_body_loan_offer     loan_offer;
+		ledger_body_loan_repay     loan_repay;
+	} body;
+	gh_sig sig;
+} ledger_entry;
+
+/* The scheme that signs each kind (node for PROOF, LEASE_DRAW and
+ * LEASE_CLOSE, account otherwise); 0 for an unknown kind. */
+int         ledger_kind_scheme(int kind);
+const char *ledger_kind_name(int kind); /* static string; "?" if unknown */
+
+/*
+ * Canonical encoding.  encode: *p is malloc'd (caller frees), GH_EINVAL
+ * for an entry that no decoder would accept.  decode: parses untrusted
+ * bytes; rejects trailing bytes, unknown kinds and versions, a scheme
+ * that does not sign that kind, and any non-canonical field
+ * (GH_ETRUNC, GH_ETRAILING, GH_EVERSION, GH_ETYPE, GH_ENONCANON,
+ * GH_ETOOLONG).  Signatures are not checked by decode.
+ */
+int ledger_entry_encode(const ledger_entry *e, uint8_t **p, size_t *n);
+int ledger_entry_decode(const uint8_t *p, size_t n, ledger_entry *e);
+/* The entry's id: the tagged hash of its encoding without the signature
+ * (what the author signs). */
+void ledger_entry_hash(const ledger_entry *e, gh_hash *out);
+/* Signs with the author key (the key must match e->author: GH_EBADKEY
+ * otherwise); fills e->sig. */
+int ledger_entry_sign_account(ledger_entry *e, const gh_acct_key *k);
+int ledger_entry_sign_node(ledger_entry *e, const gh_ed_key *k);
+/* GH_OK or GH_EBADSIG. */
+int ledger_entry_verify_sig(const ledger_entry *e);
+/* The node's binding signature of an ASSET_REGISTER: over (network id,
+ * owner account). */
+void ledger_asset_binding_hash(
+    const gh_hash *netid, const uint8_t owner[32], gh_hash *out);
+
+/* Derived ids: the owner's first lot of an asset (index 0) and the lot a
+ * SHARE_TRANSFER creates for its buyer (index 1), from the entry hash. */
+void ledger_lot_id(const gh_hash *entry, uint32_t index, ledger_id *out);
+
+/* ------------------------------------------------------------------ */
+/* Genesis. */
+
+typedef struct {
+	gh_ed_pub key;
+	char      addr[LEDGER_ADDR_MAX + 1];
+} ledger_validator;
+
+typedef struct {
+	char             network[LEDGER_NETNAME_MAX + 1];
+	uint32_t         n; /* committee size, 3f+1 */
+	ledger_validator committee[LEDGER_COMMITTEE_MAX];
+	gh_acct_pub      issuer;
+	gh_acct_pub      treasury;
+	uint32_t         fee_bps;      /* protocol fee, <= 10000 */
+	uint64_t         lease_grace;  /* seconds */
+	uint64_t         clock_margin; /* seconds */
+} ledger_genesis;
+
+#define LEDGER_GENESIS_TEXT_MAX 65536
+
+/*
+ * Parses the text genesis file ("key value" lines, '#' comments; see
+ * ledger_genesis_format).  GH_EINVAL with *line set to the offending
+ * line (1-based) on a malformed file; checks n = 3f+1, distinct
+ * validators, fee <= 10000 bps.
+ */
+int ledger_genesis_parse(
+    const char *text, size_t n, ledger_genesis *g, unsigned *line);
+/* Writes the text form; *out malloc'd, NUL-terminated. */
+int ledger_genesis_format(const ledger_genesis *g, char **out);
+/* Network id: tagged hash of the canonical binary encoding. */
+void ledger_genesis_netid(const ledger_genesis *g, gh_hash *out);
+/* f and the quorum 2f+1 of the committee. */
+uint32_t ledger_genesis_quorum(const ledger_genesis *g);
+/* Index of a validator key in the committee, or -1. */
+int ledger_genesis_member(const ledger_genesis *g, const gh_ed_pub *k);
+/* Reads and parses a genesis file. */
+int ledger_genesis_load(const char *path, ledger_genesis *g, unsigned *line);
+
+/* ------------------------------------------------------------------ */
+/* Votes and certificates. */
+
+/* A validator's vote: its signature over (network id, entry hash). */
+typedef struct {
+	gh_hash   netid;
+	gh_hash   entry;
+	gh_ed_pub validator;
+	gh_sig    sig;
+} ledger_vote;
+
+void ledger_vote_hash(
+    const gh_hash *netid, const gh_hash *entry, gh_hash *out);
+/* Encoding of exactly LEDGER_VOTE_SIZE bytes. */
+int ledger_vote_encode(const ledger_vote *v, uint8_t out[LEDGER_VOTE_SIZE]);
+int ledger_vote_decode(const uint8_t *p, size_t n, ledger_vote *v);
+int ledger_vote_verify(const ledger_vote *v); /* GH_OK or GH_EBADSIG */
+
+/*
+ * A certificate: an entry and the votes of distinct committee members,
+ * sorted by validator key.  Encoded as header, entry bytes (u32 length),
+ * vote count, then (validator key, signature) pairs.
+ */
+typedef struct {
+	ledger_entry entry;
+	gh_hash      hash; /* ledger_entry_hash(&entry), filled by decode */
+	uint32_t     nvotes;
+	gh_ed_pub    voter[LEDGER_COMMITTEE_MAX];
+	gh_sig       vsig[LEDGER_COMMITTEE_MAX];
+} ledger_cert;
+
+/*
+ * Builds a certificate from an entry and votes (any order; sorted here).
+ * GH_EINVAL if a vote is for another entry or network, GH_EQUORUM when
+ * fewer than the quorum of distinct members voted.
+ */
+int ledger_cert_build(const ledger_genesis *g, const ledger_entry *e,
+    const ledger_vote *votes, size_t nvotes, ledger_cert *out);
+int ledger_cert_encode(const ledger_cert *c, uint8_t **p, size_t *n);
+int ledger_cert_decode(const uint8_t *p, size_t n, ledger_cert *c);
+/*
+ * Checks a certificate against the genesis: network id (GH_ENETID), the
+ * author's signature (GH_EBADSIG), and at least 2f+1 valid votes by
+ * distinct committee members (GH_EQUORUM for too few, duplicates or
+ * non-members; GH_EBADSIG for a bad vote signature).
+ */
+int ledger_cert_verify(const ledger_genesis *g, const ledger_cert *c);
+
+/*
+ * Equivocation proof: two entries signed by one key that consume one
+ * object version.  verify: GH_OK when the pair is a proof; fills *obj
+ * with the object version they both consume.
+ */
+int ledger_equiv_verify(const gh_hash *netid, const uint8_t *a, size_t an,
+    const uint8_t *b, size_t bn, ledger_objver *obj);
+int ledger_equiv_encode(const uint8_t *a, size_t an, const uint8_t *b,
+    size_t bn, uint8_t **p, size_t *n);
+/* Splits a proof into its two entries (views into p). */
+int ledger_equiv_decode(const uint8_t *p, size_t n, const uint8_t **a,
+    size_t *an, const uint8_t **b, size_t *bn);
+
+/* ------------------------------------------------------------------ */
+/* State objects as read from a store. */
+
+typedef struct {
+	uint64_t seq; /* version: seq of the last applied entry */
+	gh_hash  head;
+	uint64_t balance; /* 0 for node chains */
+} ledger_account;
+
+typedef struct {
+	gh_acct_pub owner;
+	gh_ed_pub   node;
+	uint64_t    supply;   /* S */
+	uint64_t    paid_in;  /* R */
+	uint64_t    paid_out; /* P */
+	char        hw[LEDGER_HW_MAX + 1];
+} ledger_asset;
+
+typedef struct {
+	ledger_id   asset;
+	gh_acct_pub holder;
+	uint64_t    amount; /* a */
+	uint64_t    cursor; /* c */
+	uint64_t    carry;  /* r < S */
+	uint64_t    version;
+} ledger_lot;
+
+/* ------------------------------------------------------------------ */
+/* Store: LMDB environment in <datadir>/ledger/. */
+
+typedef struct ledger_store ledger_store;
+
+typedef struct {
+	uint64_t map_size; /* bytes; 0 = LEDGER_MAP_SIZE_DEFAULT */
+	unsigned threads;  /* signature-check threads; 0 = online CPUs */
+	int      no_sync;  /* tests only: MDB_NOSYNC */
+} ledger_store_opts;
+
+#define LEDGER_MAP_SIZE_DEFAULT ((uint64_t) 64 << 30)
+
+/*
+ * Opens (creating when absent) the store of datadir for the network of
+ * g.  A store made for another genesis is GH_ENETID; damaged bytes are
+ * GH_ECORRUPT.  Starts the writer thread.  Close with
+ * ledger_store_close (accepts NULL).  One store per environment per
+ * process.  All functions below are thread-safe unless noted.
+ */
+int  ledger_store_open(const char *datadir, const ledger_genesis *g,
+     const ledger_store_opts *o, ledger_store **out);
+void ledger_store_close(ledger_store *s);
+const ledger_genesis *ledger_store_genesis(const ledger_store *s);
+const gh_hash        *ledger_store_netid(const ledger_store *s);
+
+/*
+ * Validator: checks an encoded entry against this store's state (rules,
+ * signature, network, clock within the margin of now) and, unless this
+ * validator already voted for another entry on one of the object
+ * versions it consumes, records the vote durably (committed to disk)
+ * and only then fills *vote.  Voting again for the same entry returns
+ * the same vote.  GH_ECONFLICT for a conflicting entry: when it is
+ * signed by the same key, the equivocation proof is stored and the
+ * object frozen; later entries on it get GH_EFROZEN.
+ */
+int ledger_store_vote(ledger_store *s, const gh_ed_key *validator,
+    const uint8_t *entry, size_t n, uint64_t now, ledger_vote *vote);
+
+/*
+ * The entry a validator voted for on an object version (its chain:
+ * type LEDGER_OBJ_ACCOUNT or LEDGER_OBJ_NODE, version seq - 1), so that
+ * an author that crashed after collecting votes re-certifies that entry
+ * instead of signing a second one.  *p malloc'd (caller frees);
+ * GH_ENOENT when it did not vote there.
+ */
+int ledger_store_voted(ledger_store *s, const gh_ed_pub *validator,
+    const ledger_objver *ov, uint8_t **p, size_t *n);
+
+/*
+ * Single-process devnet: has each of the nv local validator keys vote
+ * on e (ledger_store_vote with now) and builds the certificate into
+ * *out.  Returns GH_OK, or the first refusal when fewer than the quorum
+ * voted (GH_EQUORUM if every key voted but too few are members).
+ */
+int ledger_store_certify(ledger_store *s, gh_ed_key *const *validators,
+    size_t nv, const ledger_entry *e, uint64_t now, ledger_cert *out);
+
+/*
+ * Checks an entry against the state without voting: GH_OK when it would
+ * apply now.  Same errors as the rules (ledger_store_vote).
+ */
+int ledger_store_check(
+    ledger_store *s, const uint8_t *entry, size_t n, uint64_t now);
+
+/*
+ * Ingests n certificates: verifies them on the worker threads, then
+ * applies them in one batch on the writer thread and waits for the
+ * commit.  res[i] is GH_OK (applied), GH_EPENDING (kept until its
+ * preconditions hold, then applied), GH_EEXIST (already known) or the
+ * error that refused it.  Returns GH_OK unless the batch could not be
+ * committed (GH_EFULL for a full map, GH_EIO).
+ */
+int ledger_store_ingest(
+    ledger_store *s, ledger_cert *const *certs, size_t n, int *res);
+
+/* Reads. GH_ENOENT when absent. */
+int ledger_store_account(
+    ledger_store *s, const uint8_t id[32], int node, ledger_account *out);
+int ledger_store_asset(
+    ledger_store *s, const ledger_id *id, ledger_asset *out);
+int ledger_store_lot(ledger_store *s, const ledger_id *id, ledger_lot *out);
+/* Calls fn for every lot of an asset (in id order); fn returns nonzero
+ * to stop. */
+int ledger_store_lots(ledger_store *s, const ledger_id *asset,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_lot *lot),
+    void *arg);
+/* Calls fn for each entry of a chain from seq 1 upward (cert bytes are
+ * borrowed for the call). */
+int ledger_store_chain(ledger_store *s, const uint8_t id[32], int node,
+    int (*fn)(void *arg, uint64_t seq, const ledger_cert *c), void *arg);
+/* Number of applied entries, pending entries, equivocation proofs. */
+int ledger_store_counts(
+    ledger_store *s, uint64_t *applied, uint64_t *pending, uint64_t *equivs);
+/* Equivocation proof for an object (malloc'd, caller frees), or
+ * GH_ENOENT. */
+int ledger_store_equivocation(ledger_store *s, uint8_t type,
+    const ledger_id *id, uint8_t **p, size_t *n);
+/* Hash of the whole state (every object, in key order). */
+int ledger_store_state_hash(ledger_store *s, gh_hash *out);
+/* Checks the invariants on the current state: credits conserved, lots
+ * sum to supply, every pool's accrual equation.  GH_ECORRUPT with a
+ * message in why (cap bytes) on a violation. */
+int ledger_store_invariants(ledger_store *s, char *why, size_t cap);
+
+/*
+ * Replays every applied entry from genesis in the order applied,
+ * checking each certificate and signature, recomputing the state and
+ * checking the invariants, then compares the recomputed state with the
+ * stored one.  On a problem returns its error, sets *pos to the
+ * 0-based position of the entry (UINT64_MAX when not tied to one) and
+ * writes a message into why.  Holds the write lock while it runs;
+ * changes nothing.
+ */
+int ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap);
 
 /* ================================================================== */
 /* Transparency log: RFC 6962 Merkle tree, proofs, checkpoints.       */
