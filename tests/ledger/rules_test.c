@@ -45,7 +45,7 @@ TEST(ledger_rules_mint_transfer_and_rejections)
 
 	/* Bad signature. */
 	fx_entry(&f, f.s, f.acct[0], LEDGER_TRANSFER, &e);
-	e.body.transfer.dest   = LEDGER_DEST_ACCOUNT;
+	e.body.transfer.dest = LEDGER_DEST_ACCOUNT;
 	memcpy(e.body.transfer.to.b, f.pub[1].b, 32);
 	e.body.transfer.amount = 1;
 	CHECK_OK(ledger_entry_sign_account(&e, f.acct[0]));
@@ -78,7 +78,7 @@ TEST(ledger_rules_mint_transfer_and_rejections)
 	{
 		ledger_entry first;
 		fx_entry(&f, NULL, f.acct[0], LEDGER_TRANSFER, &first);
-		first.body.transfer.dest   = LEDGER_DEST_ACCOUNT;
+		first.body.transfer.dest = LEDGER_DEST_ACCOUNT;
 		memcpy(first.body.transfer.to.b, f.pub[2].b, 32);
 		first.body.transfer.amount = 1;
 		CHECK_OK(ledger_entry_sign_account(&first, f.acct[0]));
@@ -86,7 +86,7 @@ TEST(ledger_rules_mint_transfer_and_rejections)
 	}
 	/* A validator not in the committee cannot vote. */
 	{
-		gh_ed_key *k = NULL;
+		gh_ed_key *k        = NULL;
 		uint8_t    seed[32] = { 77 };
 		uint8_t   *p        = NULL;
 		size_t     n;
@@ -117,8 +117,8 @@ TEST(ledger_rules_u64_overflow)
 
 /* Registers an asset owned by acct[owner]; returns its id and lot. */
 static int
-register_asset(fx *f, int owner, uint64_t supply, ledger_id *asset,
-    ledger_id *lot)
+register_asset(
+    fx *f, int owner, uint64_t supply, ledger_id *asset, ledger_id *lot)
 {
 	ledger_entry e;
 	gh_hash      h;
@@ -152,11 +152,11 @@ claim_entry(fx *f, int who, const ledger_id *lot, uint64_t version,
     uint64_t total, ledger_entry *e)
 {
 	fx_entry(f, f->s, f->acct[who], LEDGER_REVENUE_CLAIM, e);
-	e->nconsumes           = 1;
-	e->consumes[0].type    = LEDGER_OBJ_LOT;
-	e->consumes[0].id      = *lot;
-	e->consumes[0].version = version;
-	e->body.claim.lot      = *lot;
+	e->nconsumes             = 1;
+	e->consumes[0].type      = LEDGER_OBJ_LOT;
+	e->consumes[0].id        = *lot;
+	e->consumes[0].version   = version;
+	e->body.claim.lot        = *lot;
 	e->body.claim.pool_total = total;
 }
 
@@ -165,14 +165,14 @@ share_entry(fx *f, int who, const ledger_id *lot, uint64_t version,
     const gh_acct_pub *to, uint64_t amount, uint64_t total, ledger_entry *e)
 {
 	fx_entry(f, f->s, f->acct[who], LEDGER_SHARE_TRANSFER, e);
-	e->nconsumes              = 1;
-	e->consumes[0].type       = LEDGER_OBJ_LOT;
-	e->consumes[0].id         = *lot;
-	e->consumes[0].version    = version;
-	e->body.share.lot         = *lot;
-	e->body.share.to          = *to;
-	e->body.share.amount      = amount;
-	e->body.share.pool_total  = total;
+	e->nconsumes             = 1;
+	e->consumes[0].type      = LEDGER_OBJ_LOT;
+	e->consumes[0].id        = *lot;
+	e->consumes[0].version   = version;
+	e->body.share.lot        = *lot;
+	e->body.share.to         = *to;
+	e->body.share.amount     = amount;
+	e->body.share.pool_total = total;
 }
 
 TEST(ledger_rules_assets_shares_claims)
@@ -306,12 +306,12 @@ TEST(ledger_rules_pending_until_preconditions)
 	m.body.mint.amount = 50;
 	CHECK_OK(ledger_entry_sign_account(&m, f.issuer));
 	fx_entry(&f, NULL, f.acct[0], LEDGER_TRANSFER, &t1);
-	t1.body.transfer.dest   = LEDGER_DEST_ACCOUNT;
+	t1.body.transfer.dest = LEDGER_DEST_ACCOUNT;
 	memcpy(t1.body.transfer.to.b, f.pub[1].b, 32);
 	t1.body.transfer.amount = 20;
 	CHECK_OK(ledger_entry_sign_account(&t1, f.acct[0]));
-	t2      = t1;
-	t2.seq  = 2;
+	t2     = t1;
+	t2.seq = 2;
 	ledger_entry_hash(&t1, &t2.prev);
 	t2.body.transfer.amount = 30;
 	CHECK_OK(ledger_entry_sign_account(&t2, f.acct[0]));
@@ -354,21 +354,21 @@ TEST(ledger_rules_pending_until_preconditions)
 
 TEST(ledger_rules_equivocation_freezes)
 {
-	fx           f;
-	ledger_entry a, b, next;
-	ledger_vote  v;
-	uint8_t     *p = NULL;
-	size_t       n;
-	ledger_id    id;
+	fx             f;
+	ledger_entry   a, b, next;
+	ledger_vote    v;
+	uint8_t       *p = NULL;
+	size_t         n;
+	ledger_id      id;
 	const uint8_t *pa, *pb;
-	size_t       an, bn;
-	ledger_objver ov;
+	size_t         an, bn;
+	ledger_objver  ov;
 
 	CHECK_OK(fx_genesis(&f, 4));
 	CHECK_OK(fx_open(&f, th_tmpdir()));
 	CHECK_OK(fx_mint(&f, &f.pub[0], 100));
 	fx_entry(&f, f.s, f.acct[0], LEDGER_TRANSFER, &a);
-	a.body.transfer.dest   = LEDGER_DEST_ACCOUNT;
+	a.body.transfer.dest = LEDGER_DEST_ACCOUNT;
 	memcpy(a.body.transfer.to.b, f.pub[1].b, 32);
 	a.body.transfer.amount = 10;
 	b                      = a;
@@ -380,8 +380,8 @@ TEST(ledger_rules_equivocation_freezes)
 	CHECK_OK(vote_bytes(&f, 0, &a, &v));
 	CHECK_ERR(vote_bytes(&f, 0, &b, &v), GH_ECONFLICT);
 	memcpy(id.b, f.pub[0].b, 32);
-	CHECK_OK(ledger_store_equivocation(
-	    f.s, LEDGER_OBJ_ACCOUNT, &id, &p, &n));
+	CHECK_OK(
+	    ledger_store_equivocation(f.s, LEDGER_OBJ_ACCOUNT, &id, &p, &n));
 	CHECK_OK(ledger_equiv_decode(p, n, &pa, &an, &pb, &bn));
 	CHECK_OK(ledger_equiv_verify(&f.netid, pa, an, pb, bn, &ov));
 	CHECK_EQ(ov.type, LEDGER_OBJ_ACCOUNT);
@@ -393,8 +393,8 @@ TEST(ledger_rules_equivocation_freezes)
 	CHECK_ERR(vote_bytes(&f, 2, &next, &v), GH_EFROZEN);
 	/* Not a proof: one entry twice, or entries of different keys. */
 	{
-		uint8_t *x = NULL, *y = NULL;
-		size_t   xn, yn;
+		uint8_t     *x = NULL, *y = NULL;
+		size_t       xn, yn;
 		ledger_entry o = a;
 		CHECK_OK(ledger_entry_encode(&a, &x, &xn));
 		CHECK_ERR(ledger_equiv_verify(&f.netid, x, xn, x, xn, NULL),
@@ -412,11 +412,11 @@ TEST(ledger_rules_equivocation_freezes)
 
 TEST(ledger_store_reopen_and_wrong_network)
 {
-	fx       f;
-	gh_hash  h1, h2;
-	uint64_t pos;
-	char     why[256];
-	ledger_store *s2 = NULL;
+	fx             f;
+	gh_hash        h1, h2;
+	uint64_t       pos;
+	char           why[256];
+	ledger_store  *s2 = NULL;
 	ledger_genesis g2;
 
 	CHECK_OK(fx_genesis(&f, 4));
@@ -440,7 +440,7 @@ TEST(ledger_store_reopen_and_wrong_network)
 TEST(ledger_store_map_full_is_an_error)
 {
 	fx                f;
-	ledger_store_opts o = { 1 << 20, 1, 1 }; /* 1 MiB */
+	ledger_store_opts o  = { 1 << 20, 1, 1 }; /* 1 MiB */
 	int               rv = GH_OK;
 
 	CHECK_OK(fx_genesis(&f, 1));
