@@ -49,5 +49,11 @@ void cli_pass_free(char *p);
 
 int cli_keys_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+int cli_ledger_main(int argc, char **argv);
+int cli_shares_main(int argc, char **argv);
+int cli_wallet_main(int argc, char **argv);
+/* The transparency log's verbs of `gpuhour ledger` (proof, consistency,
+ * evidence), in cli/ledger_log.c (transparency-log branch). */
+int cli_ledger_log_main(int argc, char **argv);
 
 #endif

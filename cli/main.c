@@ -16,6 +16,12 @@ typedef struct {
 static const cli_command cli_commands[] = {
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
+	{ "ledger", cli_ledger_main,
+	    "devnet genesis, show and verify the ledger" },
+	{ "shares", cli_shares_main,
+	    "revenue shares: register, holders, "
+	    "transfer, claim" },
+	{ "wallet", cli_wallet_main, "balances, transfers and history" },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))

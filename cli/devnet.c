@@ -1,0 +1,268 @@
+/* devnet.c - the single-process devnet behind ledger, wallet, shares. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/devnet.h"
+
+struct cli_devnet {
+	ledger_genesis g;
+	ledger_store  *s;
+	gh_ed_key     *val[LEDGER_COMMITTEE_MAX];
+	size_t         nval;
+};
+
+int
+cli_devnet_dir(const char *opt, char *out, size_t cap)
+{
+	char home[PATH_MAX];
+	int  rv;
+
+	if (opt != NULL) {
+		return (snprintf(out, cap, "%s", opt) >= (int) cap
+		        ? GH_ETOOLONG
+		        : GH_OK);
+	}
+	if ((rv = cli_home(home, sizeof(home))) != GH_OK) {
+		return (rv);
+	}
+	return (snprintf(out, cap, "%s/devnet", home) >= (int) cap
+	        ? GH_ETOOLONG
+	        : GH_OK);
+}
+
+int
+cli_parse_id(const char *s, uint8_t out[32])
+{
+	if (strlen(s) != 64) {
+		return (GH_EINVAL);
+	}
+	return (gh_hex_decode(s, out, 32));
+}
+
+int
+cli_parse_u64(const char *s, uint64_t *out)
+{
+	char              *end;
+	unsigned long long v;
+
+	if (s[0] < '0' || s[0] > '9' || (s[0] == '0' && s[1] != '\0')) {
+		return (GH_EINVAL);
+	}
+	errno = 0;
+	v     = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0') {
+		return (GH_EINVAL);
+	}
+	*out = v;
+	return (GH_OK);
+}
+
+static int
+cli_devnet_node_key(const char *path, gh_ed_key **out)
+{
+	gh_keyfile_info info;
+	char           *pass = NULL;
+	size_t          n    = 0;
+	int             rv;
+
+	if ((rv = gh_keyfile_info_read(path, &info)) != GH_OK) {
+		return (rv);
+	}
+	if (info.encrypted
+	    && (rv = cli_pass_get(NULL, 0, &pass, &n)) != GH_OK) {
+		return (rv);
+	}
+	rv = gh_keyfile_open_node(path, pass, n, out);
+	cli_pass_free(pass);
+	return (rv);
+}
+
+int
+cli_devnet_account_key(
+    const char *path, const char *passenv, gh_acct_key **out)
+{
+	gh_keyfile_info info;
+	char           *pass = NULL;
+	size_t          n    = 0;
+	int             rv;
+
+	*out = NULL;
+	if ((rv = gh_keyfile_info_read(path, &info)) != GH_OK) {
+		return (rv);
+	}
+	if (info.encrypted
+	    && (rv = cli_pass_get(passenv, 0, &pass, &n)) != GH_OK) {
+		return (rv);
+	}
+	rv = gh_keyfile_open_account(path, pass, n, out);
+	cli_pass_free(pass);
+	return (rv);
+}
+
+int
+cli_devnet_open(const char *dir, int voters, cli_devnet **out)
+{
+	cli_devnet *d = NULL;
+	char        path[PATH_MAX];
+	unsigned    line;
+	int         rv;
+
+	*out = NULL;
+	if ((d = calloc(1, sizeof(*d))) == NULL) {
+		return (GH_ENOMEM);
+	}
+	snprintf(path, sizeof(path), "%s/genesis.txt", dir);
+	if ((rv = ledger_genesis_load(path, &d->g, &line)) != GH_OK) {
+		if (rv == GH_EINVAL) {
+			fprintf(stderr, "gpuhour: %s: line %u is malformed\n",
+			    path, line);
+			rv = GH_ECORRUPT;
+		}
+		goto out;
+	}
+	if ((rv = ledger_store_open(dir, &d->g, NULL, &d->s)) != GH_OK) {
+		goto out;
+	}
+	for (uint32_t i = 0; voters && i < d->g.n; i++) {
+		gh_ed_key *k = NULL;
+		gh_ed_pub  pub;
+		snprintf(path, sizeof(path), "%s/keys/validator-%u.key", dir,
+		    (unsigned) i);
+		if (cli_devnet_node_key(path, &k) != GH_OK) {
+			continue; /* not a local validator */
+		}
+		gh_ed_key_pub(k, &pub);
+		if (ledger_genesis_member(&d->g, &pub) < 0) {
+			gh_ed_key_free(k);
+			continue;
+		}
+		d->val[d->nval++] = k;
+	}
+	if (voters && d->nval < ledger_genesis_quorum(&d->g)) {
+		fprintf(stderr,
+		    "gpuhour: %s/keys: only %zu of the %u validator keys a "
+		    "certificate needs\n",
+		    dir, d->nval, (unsigned) ledger_genesis_quorum(&d->g));
+		rv = GH_EQUORUM;
+		goto out;
+	}
+	*out = d;
+	d    = NULL;
+	rv   = GH_OK;
+out:
+	cli_devnet_close(d);
+	return (rv);
+}
+
+void
+cli_devnet_close(cli_devnet *d)
+{
+	if (d == NULL) {
+		return;
+	}
+	ledger_store_close(d->s);
+	for (size_t i = 0; i < d->nval; i++) {
+		gh_ed_key_free(d->val[i]);
+	}
+	free(d);
+}
+
+ledger_store *
+cli_devnet_store(cli_devnet *d)
+{
+	return (d->s);
+}
+
+static int
+cli_devnet_certify_apply(cli_devnet *d, const ledger_entry *e)
+{
+	ledger_cert *c = malloc(sizeof(*c));
+	int          rv, res = GH_EINTERNAL;
+
+	if (c == NULL) {
+		return (GH_ENOMEM);
+	}
+	rv = ledger_store_certify(d->s, d->val, d->nval, e, gh_time_now(), c);
+	if (rv == GH_OK) {
+		rv = ledger_store_ingest(d->s, &c, 1, &res);
+		rv = rv == GH_OK ? res : rv;
+	}
+	free(c);
+	return (rv);
+}
+
+int
+cli_devnet_prepare(
+    cli_devnet *d, const gh_acct_key *k, int kind, ledger_entry *e)
+{
+	gh_acct_pub    pub;
+	ledger_account a;
+	int            rv;
+
+	gh_acct_key_pub(k, &pub);
+	for (int tries = 0; tries < 4; tries++) {
+		ledger_objver ov;
+		uint8_t      *p = NULL;
+		size_t        n;
+		ledger_entry  old;
+		gh_ed_pub     vpub;
+
+		rv = ledger_store_account(d->s, pub.b, 0, &a);
+		if (rv != GH_OK && rv != GH_ENOENT) {
+			return (rv);
+		}
+		memset(e, 0, sizeof(*e));
+		e->kind   = (uint8_t) kind;
+		e->scheme = LEDGER_SCHEME_ACCOUNT;
+		e->netid  = *ledger_store_netid(d->s);
+		memcpy(e->author, pub.b, 32);
+		e->seq  = a.seq + 1;
+		e->prev = a.head;
+		e->time = gh_time_now();
+		if (d->nval == 0) {
+			return (GH_OK);
+		}
+		ov.type = LEDGER_OBJ_ACCOUNT;
+		memcpy(ov.id.b, pub.b, 32);
+		ov.version = a.seq;
+		gh_ed_key_pub(d->val[0], &vpub);
+		rv = ledger_store_voted(d->s, &vpub, &ov, &p, &n);
+		if (rv == GH_ENOENT) {
+			return (GH_OK);
+		}
+		if (rv != GH_OK) {
+			return (rv);
+		}
+		rv = ledger_entry_decode(p, n, &old);
+		free(p);
+		if (rv != GH_OK) {
+			return (GH_ECORRUPT);
+		}
+		fprintf(stderr,
+		    "gpuhour: completing an interrupted %s entry (seq %llu)\n",
+		    ledger_kind_name(old.kind), (unsigned long long) old.seq);
+		if ((rv = cli_devnet_certify_apply(d, &old)) != GH_OK
+		    && rv != GH_EEXIST) {
+			return (rv);
+		}
+	}
+	return (GH_EBUSY);
+}
+
+int
+cli_devnet_submit(
+    cli_devnet *d, ledger_entry *e, const gh_acct_key *k, gh_hash *h)
+{
+	int rv;
+
+	if ((rv = ledger_entry_sign_account(e, k)) != GH_OK) {
+		return (rv);
+	}
+	ledger_entry_hash(e, h);
+	return (cli_devnet_certify_apply(d, e));
+}

@@ -1,0 +1,365 @@
+/* ledger.c - `gpuhour ledger genesis|show|verify`. */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/devnet.h"
+
+static const char cli_ledger_usage[]
+    = "usage: gpuhour ledger genesis [--datadir DIR] [--network NAME]\n"
+      "                              [--validators N] [--fee-bps BPS]\n"
+      "                              [--lease-grace SECS] "
+      "[--clock-margin SECS]\n"
+      "                              [--passphrase-env VAR | "
+      "--insecure-no-passphrase]\n"
+      "       gpuhour ledger show [--datadir DIR] [--json]\n"
+      "       gpuhour ledger verify [--datadir DIR] [--json]\n"
+      "\n"
+      "genesis writes a devnet: DIR/genesis.txt (network name, committee\n"
+      "of N = 3f+1 validators, issuer and treasury accounts, protocol fee,\n"
+      "lease grace, clock margin) and the key files "
+      "DIR/keys/validator-I.key,\n"
+      "issuer.key and treasury.key.  The network id is the hash of the\n"
+      "genesis' canonical form.  show prints the network and the store's\n"
+      "counts; verify replays the store from genesis, checks every\n"
+      "signature, certificate and invariant, and reports the first problem\n"
+      "with its position (exit 5).\n"
+      "\n"
+      "  --datadir DIR   devnet data dir (default $GPUHOUR_HOME/devnet)\n"
+      "  --network NAME  network name (default devnet)\n"
+      "  --validators N  committee size, 3f+1 (default 4)\n"
+      "  --fee-bps BPS   protocol fee in basis points (default 100)\n"
+      "  --lease-grace SECS, --clock-margin SECS  (default 600, 30)\n"
+      "  --json          machine-readable output\n";
+
+enum {
+	OPT_DATADIR = 256,
+	OPT_NETWORK,
+	OPT_VALIDATORS,
+	OPT_FEE,
+	OPT_GRACE,
+	OPT_MARGIN,
+	OPT_PASSENV,
+	OPT_INSECURE,
+	OPT_JSON,
+};
+
+static const struct option cli_ledger_opts[] = {
+	{ "datadir", required_argument, NULL, OPT_DATADIR },
+	{ "network", required_argument, NULL, OPT_NETWORK },
+	{ "validators", required_argument, NULL, OPT_VALIDATORS },
+	{ "fee-bps", required_argument, NULL, OPT_FEE },
+	{ "lease-grace", required_argument, NULL, OPT_GRACE },
+	{ "clock-margin", required_argument, NULL, OPT_MARGIN },
+	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
+	{ "insecure-no-passphrase", no_argument, NULL, OPT_INSECURE },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+typedef struct {
+	const char *datadir;
+	const char *network;
+	const char *passenv;
+	uint64_t    validators, fee, grace, margin;
+	int         insecure, json;
+} cli_ledger_args;
+
+static int
+cli_ledger_genesis(const cli_ledger_args *a, const char *dir)
+{
+	ledger_genesis  g;
+	gh_keyfile_info info;
+	char            path[PATH_MAX + 64], *text = NULL;
+	char           *pass    = NULL;
+	size_t          passlen = 0;
+	struct stat     st;
+	gh_hash         id;
+	char            hex[65];
+	int             rv;
+
+	memset(&g, 0, sizeof(g));
+	if (a->validators == 0 || a->validators > LEDGER_COMMITTEE_MAX
+	    || a->validators % 3 != 1) {
+		return (cli_usage_error("ledger",
+		    "--validators must be 3f+1 (1, 4, 7, ...) and at most %d",
+		    LEDGER_COMMITTEE_MAX));
+	}
+	if (a->fee > 10000) {
+		return (
+		    cli_usage_error("ledger", "--fee-bps is at most 10000"));
+	}
+	if (strlen(a->network) > LEDGER_NETNAME_MAX) {
+		return (cli_usage_error("ledger", "--network name too long"));
+	}
+	snprintf(path, sizeof(path), "%s/genesis.txt", dir);
+	if (stat(path, &st) == 0) {
+		return (cli_fail(GH_EEXIST, "%s", path));
+	}
+	if (!a->insecure
+	    && (rv = cli_pass_get(a->passenv, 1, &pass, &passlen)) != GH_OK) {
+		return (cli_fail(rv, "passphrase for the devnet keys"));
+	}
+	snprintf(path, sizeof(path), "%s/keys", dir);
+	if ((rv = gh_mkdir_p(path, 0700)) != GH_OK) {
+		cli_pass_free(pass);
+		return (cli_fail(rv, "%s", path));
+	}
+	snprintf(g.network, sizeof(g.network), "%s", a->network);
+	g.n = (uint32_t) a->validators;
+	for (uint32_t i = 0; i < g.n; i++) {
+		snprintf(path, sizeof(path), "%s/keys/validator-%u.key", dir,
+		    (unsigned) i);
+		if ((rv = gh_keyfile_create(
+		         path, GH_KEY_NODE, pass, passlen, &info))
+		    != GH_OK) {
+			goto fail;
+		}
+		memcpy(g.committee[i].key.b, info.pub, 32);
+		snprintf(g.committee[i].addr, sizeof(g.committee[i].addr),
+		    "tcp://127.0.0.1:%u", 7400 + (unsigned) i);
+	}
+	snprintf(path, sizeof(path), "%s/keys/issuer.key", dir);
+	if ((rv = gh_keyfile_create(
+	         path, GH_KEY_ACCOUNT, pass, passlen, &info))
+	    != GH_OK) {
+		goto fail;
+	}
+	memcpy(g.issuer.b, info.pub, 32);
+	snprintf(path, sizeof(path), "%s/keys/treasury.key", dir);
+	if ((rv = gh_keyfile_create(
+	         path, GH_KEY_ACCOUNT, pass, passlen, &info))
+	    != GH_OK) {
+		goto fail;
+	}
+	memcpy(g.treasury.b, info.pub, 32);
+	g.fee_bps      = (uint32_t) a->fee;
+	g.lease_grace  = a->grace;
+	g.clock_margin = a->margin;
+	if ((rv = ledger_genesis_format(&g, &text)) != GH_OK) {
+		goto fail;
+	}
+	snprintf(path, sizeof(path), "%s/genesis.txt", dir);
+	if ((rv = gh_file_write_atomic(path, text, strlen(text), 0644))
+	    != GH_OK) {
+		goto fail;
+	}
+	free(text);
+	cli_pass_free(pass);
+	ledger_genesis_netid(&g, &id);
+	gh_hex_encode(id.b, 32, hex);
+	printf("genesis %s\nnetwork %s\nnetwork id %s\nvalidators %u\n", path,
+	    g.network, hex, (unsigned) g.n);
+	return (CLI_EXIT_OK);
+fail:
+	free(text);
+	cli_pass_free(pass);
+	return (cli_fail(rv, "%s", path));
+}
+
+static int
+cli_ledger_show(const cli_ledger_args *a, const char *dir)
+{
+	cli_devnet           *d = NULL;
+	const ledger_genesis *g;
+	uint64_t              ap, pe, eq;
+	gh_hash               sh;
+	char                  idhex[65], shex[65], hex[65];
+	int                   rv;
+
+	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
+		return (cli_fail(rv, "%s", dir));
+	}
+	g = ledger_store_genesis(cli_devnet_store(d));
+	gh_hex_encode(ledger_store_netid(cli_devnet_store(d))->b, 32, idhex);
+	if ((rv = ledger_store_counts(cli_devnet_store(d), &ap, &pe, &eq))
+	        != GH_OK
+	    || (rv = ledger_store_state_hash(cli_devnet_store(d), &sh))
+	        != GH_OK) {
+		cli_devnet_close(d);
+		return (cli_fail(rv, "%s", dir));
+	}
+	gh_hex_encode(sh.b, 32, shex);
+	if (a->json) {
+		printf("{\"network\":\"%s\",\"network_id\":\"%s\","
+		       "\"validators\":[",
+		    g->network, idhex);
+		for (uint32_t i = 0; i < g->n; i++) {
+			gh_hex_encode(g->committee[i].key.b, 32, hex);
+			printf("%s{\"key\":\"%s\",\"address\":\"%s\"}",
+			    i ? "," : "", hex, g->committee[i].addr);
+		}
+		gh_hex_encode(g->issuer.b, 32, hex);
+		printf("],\"issuer\":\"%s\",", hex);
+		gh_hex_encode(g->treasury.b, 32, hex);
+		printf(
+		    "\"treasury\":\"%s\",\"fee_bps\":%u,\"lease_grace\":%llu,"
+		    "\"clock_margin\":%llu,\"applied\":%llu,\"pending\":%llu,"
+		    "\"equivocations\":%llu,\"state_hash\":\"%s\"}\n",
+		    hex, (unsigned) g->fee_bps,
+		    (unsigned long long) g->lease_grace,
+		    (unsigned long long) g->clock_margin,
+		    (unsigned long long) ap, (unsigned long long) pe,
+		    (unsigned long long) eq, shex);
+	} else {
+		printf(
+		    "network       %s\nnetwork id    %s\n", g->network, idhex);
+		for (uint32_t i = 0; i < g->n; i++) {
+			gh_hex_encode(g->committee[i].key.b, 32, hex);
+			printf("validator %-3u %s %s\n", (unsigned) i, hex,
+			    g->committee[i].addr);
+		}
+		gh_hex_encode(g->issuer.b, 32, hex);
+		printf("issuer        %s\n", hex);
+		gh_hex_encode(g->treasury.b, 32, hex);
+		printf("treasury      %s\nfee           %u bps\n"
+		       "lease grace   %llu s\nclock margin  %llu s\n"
+		       "applied       %llu\npending       %llu\n"
+		       "equivocations %llu\nstate hash    %s\n",
+		    hex, (unsigned) g->fee_bps,
+		    (unsigned long long) g->lease_grace,
+		    (unsigned long long) g->clock_margin,
+		    (unsigned long long) ap, (unsigned long long) pe,
+		    (unsigned long long) eq, shex);
+	}
+	cli_devnet_close(d);
+	return (CLI_EXIT_OK);
+}
+
+static int
+cli_ledger_verify(const cli_ledger_args *a, const char *dir)
+{
+	cli_devnet *d = NULL;
+	uint64_t    pos;
+	char        why[512];
+	int         rv;
+
+	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
+		if (a->json) {
+			printf("{\"ok\":false,\"error\":\"%s\"}\n",
+			    gh_strerror(rv));
+		}
+		return (cli_fail(rv, "%s", dir));
+	}
+	rv = ledger_store_verify(cli_devnet_store(d), &pos, why, sizeof(why));
+	cli_devnet_close(d);
+	if (a->json) {
+		if (rv == GH_OK) {
+			printf("{\"ok\":true,\"detail\":\"%s\"}\n", why);
+		} else if (pos == UINT64_MAX) {
+			printf("{\"ok\":false,\"error\":\"%s\",\"detail\":\"%"
+			       "s\"}\n",
+			    gh_strerror(rv), why);
+		} else {
+			printf(
+			    "{\"ok\":false,\"position\":%llu,\"error\":\"%s\","
+			    "\"detail\":\"%s\"}\n",
+			    (unsigned long long) pos, gh_strerror(rv), why);
+		}
+	} else if (rv == GH_OK) {
+		printf("%s\n", why);
+	}
+	if (rv == GH_OK) {
+		return (CLI_EXIT_OK);
+	}
+	if (!a->json) {
+		if (pos == UINT64_MAX) {
+			fprintf(stderr, "gpuhour: ledger verify: %s: %s\n",
+			    why, gh_strerror(rv));
+		} else {
+			fprintf(stderr,
+			    "gpuhour: ledger verify: entry #%llu: %s: %s\n",
+			    (unsigned long long) pos, why, gh_strerror(rv));
+		}
+	}
+	return (CLI_EXIT_INVALID);
+}
+
+int
+cli_ledger_main(int argc, char **argv)
+{
+	cli_ledger_args a = { NULL, "devnet", NULL, 4, 100, 600, 30, 0, 0 };
+	char            dir[PATH_MAX];
+	const char     *verb;
+	int             c, rv;
+
+	if (argc < 2) {
+		fputs(cli_ledger_usage, stderr);
+		return (CLI_EXIT_USAGE);
+	}
+	verb = argv[1];
+	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
+		fputs(cli_ledger_usage, stdout);
+		return (CLI_EXIT_OK);
+	}
+	optind = 1;
+	opterr = 0;
+	while (
+	    (c = getopt_long(argc - 1, argv + 1, "h", cli_ledger_opts, NULL))
+	    != -1) {
+		uint64_t *u = NULL;
+		switch (c) {
+		case OPT_DATADIR:
+			a.datadir = optarg;
+			break;
+		case OPT_NETWORK:
+			a.network = optarg;
+			break;
+		case OPT_VALIDATORS:
+			u = &a.validators;
+			break;
+		case OPT_FEE:
+			u = &a.fee;
+			break;
+		case OPT_GRACE:
+			u = &a.grace;
+			break;
+		case OPT_MARGIN:
+			u = &a.margin;
+			break;
+		case OPT_PASSENV:
+			a.passenv = optarg;
+			break;
+		case OPT_INSECURE:
+			a.insecure = 1;
+			break;
+		case OPT_JSON:
+			a.json = 1;
+			break;
+		case 'h':
+			fputs(cli_ledger_usage, stdout);
+			return (CLI_EXIT_OK);
+		default:
+			return (cli_usage_error(
+			    "ledger", "unknown option or missing value"));
+		}
+		if (u != NULL && cli_parse_u64(optarg, u) != GH_OK) {
+			return (cli_usage_error(
+			    "ledger", "'%s' is not a number", optarg));
+		}
+	}
+	if (optind + 1 < argc) {
+		return (cli_usage_error(
+		    "ledger", "unexpected argument '%s'", argv[optind + 1]));
+	}
+	if ((rv = cli_devnet_dir(a.datadir, dir, sizeof(dir))) != GH_OK) {
+		return (cli_fail(rv, "data dir"));
+	}
+	if (strcmp(verb, "genesis") == 0) {
+		return (cli_ledger_genesis(&a, dir));
+	}
+	if (strcmp(verb, "show") == 0) {
+		return (cli_ledger_show(&a, dir));
+	}
+	if (strcmp(verb, "verify") == 0) {
+		return (cli_ledger_verify(&a, dir));
+	}
+	/* proof, consistency and evidence (the transparency log) are routed
+	 * to cli_ledger_log_main when cli/ledger_log.c lands. */
+	return (cli_usage_error("ledger", "unknown verb '%s'", verb));
+}

@@ -1,0 +1,180 @@
+/* ledger_cli_test.c - `gpuhour ledger|wallet|shares` on a devnet. */
+#include <stdlib.h>
+
+#include "tests/harness.h"
+
+/* Runs a command and returns its trimmed stdout (static, one slot). */
+static const char *
+sh1(int *rc, const char *cmd)
+{
+	static char buf[4096];
+	char       *out = NULL;
+	size_t      n;
+
+	*rc = th_sh(&out, "%s", cmd);
+	snprintf(buf, sizeof(buf), "%s", out ? out : "");
+	free(out);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' ')) {
+		buf[--n] = '\0';
+	}
+	return (buf);
+}
+
+/* The value after "key " on a line of the output. */
+static int
+field(const char *out, const char *key, char *val, size_t cap)
+{
+	const char *p = strstr(out, key);
+	size_t      n = 0;
+
+	if (p == NULL) {
+		return (0);
+	}
+	p += strlen(key);
+	while (*p == ' ') {
+		p++;
+	}
+	while (p[n] != '\0' && p[n] != '\n' && n + 1 < cap) {
+		n++;
+	}
+	memcpy(val, p, n);
+	val[n] = '\0';
+	return (1);
+}
+
+TEST_T(cli_ledger_wallet_shares_devnet, 300)
+{
+	const char *d = th_tmpdir();
+	const char *b = th_bin();
+	char        cmd[2048], alice[80], bob[80], asset[80], lot[80];
+	char        blot[80], tmp[128];
+	const char *out;
+	int         rc;
+
+#define RUN(...) (snprintf(cmd, sizeof(cmd), __VA_ARGS__), out = sh1(&rc, cmd))
+
+	RUN("%s ledger genesis --datadir %s/dn --validators 4 "
+	    "--insecure-no-passphrase",
+	    b, d);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "network id") != NULL);
+	/* Again: the genesis exists. */
+	RUN("%s ledger genesis --datadir %s/dn --insecure-no-passphrase", b,
+	    d);
+	CHECK(rc != 0);
+	RUN("%s ledger genesis --datadir %s/x --validators 3 "
+	    "--insecure-no-passphrase",
+	    b, d);
+	CHECK_EQ(rc, 2);
+	RUN("%s keys new --kind account --file %s/a.key "
+	    "--insecure-no-passphrase",
+	    b, d);
+	CHECK_EQ(rc, 0);
+	RUN("%s keys export-pub --file %s/a.key", b, d);
+	snprintf(alice, sizeof(alice), "%s", out);
+	RUN("%s keys new --kind account --file %s/b.key "
+	    "--insecure-no-passphrase",
+	    b, d);
+	RUN("%s keys export-pub --file %s/b.key", b, d);
+	snprintf(bob, sizeof(bob), "%s", out);
+	RUN("%s keys new --kind node --file %s/n.key --insecure-no-passphrase",
+	    b, d);
+	CHECK_EQ(rc, 0);
+
+	RUN("%s wallet mint --datadir %s/dn --key %s/dn/keys/issuer.key --to "
+	    "%s --amount 1000000",
+	    b, d, d, alice);
+	CHECK_EQ(rc, 0);
+	/* Only the issuer mints. */
+	RUN("%s wallet mint --datadir %s/dn --key %s/a.key --to %s --amount 1",
+	    b, d, d, alice);
+	CHECK_EQ(rc, 4);
+	RUN("%s wallet transfer --datadir %s/dn --key %s/a.key --to %s "
+	    "--amount 250000",
+	    b, d, d, bob);
+	CHECK_EQ(rc, 0);
+	RUN("%s wallet transfer --datadir %s/dn --key %s/b.key --to %s "
+	    "--amount 250001",
+	    b, d, d, alice);
+	CHECK_EQ(rc, 1);
+	CHECK(strstr(out, "insufficient") != NULL);
+	RUN("%s wallet balance --datadir %s/dn --json %s", b, d, bob);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "\"balance\":250000") != NULL);
+
+	RUN("%s shares register --datadir %s/dn --key %s/a.key --node-key "
+	    "%s/n.key --supply 4 --hw H100",
+	    b, d, d, d);
+	CHECK_EQ(rc, 0);
+	CHECK(field(out, "asset", asset, sizeof(asset)));
+	CHECK(field(out, "lot", lot, sizeof(lot)));
+	/* Bob pays 1001 into the pool. */
+	RUN("%s wallet transfer --datadir %s/dn --key %s/b.key --pool --to %s "
+	    "--amount 1001",
+	    b, d, d, asset);
+	CHECK_EQ(rc, 0);
+	/* Alice sells 1 share to Bob: settles 4*1001/4 = 1001. */
+	RUN("%s shares transfer --datadir %s/dn --key %s/a.key --lot %s --to "
+	    "%s --amount 1",
+	    b, d, d, lot, bob);
+	CHECK_EQ(rc, 0);
+	CHECK(field(out, "paid", tmp, sizeof(tmp)));
+	CHECK_STR(tmp, "1001");
+	CHECK(field(out, "lot", blot, sizeof(blot)));
+	RUN("%s wallet transfer --datadir %s/dn --key %s/b.key --pool --to %s "
+	    "--amount 10",
+	    b, d, d, asset);
+	CHECK_EQ(rc, 0);
+	/* Bob's 1/4 of 10: 2, carry 2. */
+	RUN("%s shares claim --datadir %s/dn --key %s/b.key --lot %s", b, d, d,
+	    blot);
+	CHECK_EQ(rc, 0);
+	CHECK(field(out, "paid", tmp, sizeof(tmp)));
+	CHECK_STR(tmp, "2");
+	/* Not the holder. */
+	RUN("%s shares claim --datadir %s/dn --key %s/b.key --lot %s", b, d, d,
+	    lot);
+	CHECK_EQ(rc, 4);
+	/* A pool total above ours. */
+	RUN("%s shares claim --datadir %s/dn --key %s/a.key --lot %s --at "
+	    "99999",
+	    b, d, d, lot);
+	CHECK(rc != 0);
+	RUN("%s shares holders --datadir %s/dn --json %s", b, d, asset);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "\"paid_in\":1011") != NULL);
+	CHECK(strstr(out, "\"amount\":3") != NULL);
+	CHECK(strstr(out, "\"carry\":2") != NULL);
+	RUN("%s wallet history --datadir %s/dn --json %s", b, d, alice);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "\"kind\":\"SHARE_TRANSFER\"") != NULL);
+	CHECK(strstr(out, "\"kind\":\"ASSET_REGISTER\"") != NULL);
+	RUN("%s ledger verify --datadir %s/dn", b, d);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "ok: 7 entries") != NULL);
+	RUN("%s ledger show --datadir %s/dn --json", b, d);
+	CHECK_EQ(rc, 0);
+	CHECK(strstr(out, "\"applied\":7") != NULL);
+
+	/* Usage errors. */
+	RUN("%s wallet transfer --datadir %s/dn --key %s/a.key --to nothex "
+	    "--amount 1",
+	    b, d, d);
+	CHECK_EQ(rc, 2);
+	RUN("%s wallet transfer --datadir %s/dn --key %s/a.key --to %s "
+	    "--amount -5",
+	    b, d, d, bob);
+	CHECK_EQ(rc, 2);
+	RUN("%s wallet frob", b);
+	CHECK_EQ(rc, 2);
+	RUN("%s shares --bogus", b);
+	CHECK_EQ(rc, 2);
+	RUN("%s ledger frob --datadir %s/dn", b, d);
+	CHECK_EQ(rc, 2);
+	RUN("%s ledger --help", b);
+	CHECK_EQ(rc, 0);
+	RUN("%s wallet balance --datadir %s/nothere %s", b, d, bob);
+	CHECK_EQ(rc, 3);
+#undef RUN
+}
