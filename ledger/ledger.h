@@ -442,6 +442,9 @@ int ledger_store_lots(ledger_store *s, const ledger_id *asset,
  * borrowed for the call). */
 int ledger_store_chain(ledger_store *s, const uint8_t id[32], int node,
     int (*fn)(void *arg, uint64_t seq, const ledger_cert *c), void *arg);
+/* Whether an entry is known: GH_OK when applied, GH_EPENDING when
+ * waiting in the pending table, GH_ENOENT otherwise. */
+int ledger_store_has(ledger_store *s, const gh_hash *entry);
 /* Number of applied entries, pending entries, equivocation proofs. */
 int ledger_store_counts(
     ledger_store *s, uint64_t *applied, uint64_t *pending, uint64_t *equivs);

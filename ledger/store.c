@@ -130,30 +130,52 @@ ledger_writer_main(void *arg)
 	return (NULL);
 }
 
-/* Queues a job and waits until its batch is committed (or failed). */
+/* Queues a job; ledger_writer_wait waits until its batch is committed
+ * (or failed).  The job must stay alive until then. */
 static int
-ledger_writer_run(
-    ledger_store *s, int (*fn)(ledger_store *, MDB_txn *, void *), void *arg)
+ledger_writer_submit(ledger_store *s, ledger_job *j)
 {
-	ledger_job j = { fn, arg, GH_OK, 0, NULL };
-
+	j->rv   = GH_OK;
+	j->done = 0;
+	j->next = NULL;
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->mu);
 		return (GH_ECLOSED);
 	}
 	if (s->tail != NULL) {
-		s->tail->next = &j;
+		s->tail->next = j;
 	} else {
-		s->head = &j;
+		s->head = j;
 	}
-	s->tail = &j;
+	s->tail = j;
 	pthread_cond_signal(&s->cv_work);
-	while (!j.done) {
+	pthread_mutex_unlock(&s->mu);
+	return (GH_OK);
+}
+
+static int
+ledger_writer_wait(ledger_store *s, ledger_job *j)
+{
+	pthread_mutex_lock(&s->mu);
+	while (!j->done) {
 		pthread_cond_wait(&s->cv_done, &s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
-	return (j.rv);
+	return (j->rv);
+}
+
+static int
+ledger_writer_run(
+    ledger_store *s, int (*fn)(ledger_store *, MDB_txn *, void *), void *arg)
+{
+	ledger_job j = { fn, arg, GH_OK, 0, NULL };
+	int        rv;
+
+	if ((rv = ledger_writer_submit(s, &j)) != GH_OK) {
+		return (rv);
+	}
+	return (ledger_writer_wait(s, &j));
 }
 
 /* ------------------------------------------------------------------ */
@@ -788,31 +810,23 @@ ledger_ingest_fn(ledger_store *s, MDB_txn *txn, void *arg)
 	return (GH_OK);
 }
 
-int
-ledger_store_ingest(
-    ledger_store *s, ledger_cert *const *certs, size_t n, int *res)
+/* Verifies certs[0..n) on the worker threads and this one. */
+static void
+ledger_verify_chunk(ledger_store *s, ledger_cert *const *certs, size_t n,
+    int *res, uint8_t **bytes, size_t *lens)
 {
 	ledger_verify_work w;
-	ledger_ingest_job  j;
 	pthread_t          th[64];
 	unsigned           nth = 0, want;
-	int                rv;
 
 	memset(&w, 0, sizeof(w));
 	w.s     = s;
 	w.certs = certs;
 	w.n     = n;
 	w.res   = res;
-	w.bytes = calloc(n ? n : 1, sizeof(*w.bytes));
-	w.lens  = calloc(n ? n : 1, sizeof(*w.lens));
-	if (w.bytes == NULL || w.lens == NULL) {
-		free(w.bytes);
-		free(w.lens);
-		return (GH_ENOMEM);
-	}
+	w.bytes = bytes;
+	w.lens  = lens;
 	pthread_mutex_init(&w.mu, NULL);
-	/* Signatures on all threads (this one included), before the
-	 * write. */
 	want = n < 32 ? 1 : s->threads;
 	for (unsigned i = 1; i < want; i++) {
 		if (pthread_create(&th[nth], NULL, ledger_verify_main, &w)
@@ -825,20 +839,76 @@ ledger_store_ingest(
 		pthread_join(th[i], NULL);
 	}
 	pthread_mutex_destroy(&w.mu);
-	j.certs = certs;
-	j.n     = n;
-	j.res   = res;
-	j.bytes = w.bytes;
-	j.lens  = w.lens;
-	rv      = ledger_writer_run(s, ledger_ingest_fn, &j);
-	for (size_t i = 0; i < n; i++) {
-		free(w.bytes[i]);
-		if (rv != GH_OK && res[i] == GH_OK) {
-			res[i] = rv;
+}
+
+#define LEDGER_INGEST_CHUNK 1024
+
+int
+ledger_store_ingest(
+    ledger_store *s, ledger_cert *const *certs, size_t n, int *res)
+{
+	uint8_t         **bytes = calloc(n ? n : 1, sizeof(*bytes));
+	size_t           *lens  = calloc(n ? n : 1, sizeof(*lens));
+	ledger_ingest_job jobs[2];
+	ledger_job        jb[2];
+	int               inflight[2] = { 0, 0 };
+	int               rv          = GH_OK, wrv;
+
+	if (bytes == NULL || lens == NULL) {
+		free(bytes);
+		free(lens);
+		return (GH_ENOMEM);
+	}
+	/*
+	 * A pipeline: while the writer applies and commits one chunk, the
+	 * worker threads verify the next.  Chunks are applied in order.
+	 */
+	for (size_t off = 0, k = 0; off < n; off += LEDGER_INGEST_CHUNK, k++) {
+		size_t m    = n - off < LEDGER_INGEST_CHUNK ? n - off
+		                                            : LEDGER_INGEST_CHUNK;
+		int    slot = (int) (k % 2);
+		ledger_verify_chunk(
+		    s, certs + off, m, res + off, bytes + off, lens + off);
+		if (inflight[slot]) {
+			/* Two chunks back: done long ago, normally. */
+			wrv            = ledger_writer_wait(s, &jb[slot]);
+			rv             = rv == GH_OK ? wrv : rv;
+			inflight[slot] = 0;
+		}
+		jobs[slot].certs = certs + off;
+		jobs[slot].n     = m;
+		jobs[slot].res   = res + off;
+		jobs[slot].bytes = bytes + off;
+		jobs[slot].lens  = lens + off;
+		jb[slot].fn      = ledger_ingest_fn;
+		jb[slot].arg     = &jobs[slot];
+		if ((wrv = ledger_writer_submit(s, &jb[slot])) != GH_OK) {
+			rv = rv == GH_OK ? wrv : rv;
+			for (size_t i = off; i < off + m; i++) {
+				res[i] = wrv;
+			}
+		} else {
+			inflight[slot] = 1;
 		}
 	}
-	free(w.bytes);
-	free(w.lens);
+	for (int slot = 0; slot < 2; slot++) {
+		if (inflight[slot]) {
+			wrv = ledger_writer_wait(s, &jb[slot]);
+			rv  = rv == GH_OK ? wrv : rv;
+			if (wrv != GH_OK) {
+				for (size_t i = 0; i < jobs[slot].n; i++) {
+					if (jobs[slot].res[i] == GH_OK) {
+						jobs[slot].res[i] = wrv;
+					}
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		free(bytes[i]);
+	}
+	free(bytes);
+	free(lens);
 	return (rv);
 }
 
@@ -1285,5 +1355,28 @@ ledger_store_certify(ledger_store *s, gh_ed_key *const *validators, size_t nv,
 	}
 	free(votes);
 	free(p);
+	return (rv);
+}
+
+int
+ledger_store_has(ledger_store *s, const gh_hash *entry)
+{
+	MDB_txn *txn = NULL;
+	MDB_val  k, v;
+	int      rc, rv;
+
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	k.mv_size = 32;
+	k.mv_data = (void *) entry->b;
+	rc        = mdb_get(txn, s->db.entries, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		rc = mdb_get(txn, s->db.pending, &k, &v);
+		rv = rc == MDB_SUCCESS ? GH_EPENDING : ledger_mdb_err(rc);
+	} else {
+		rv = ledger_mdb_err(rc);
+	}
+	mdb_txn_abort(txn);
 	return (rv);
 }
