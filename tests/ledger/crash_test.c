@@ -12,7 +12,7 @@
 #include "tests/harness.h"
 #include "tests/ledger/fixture.h"
 
-#define CR_ACCTS 4
+#define CR_ACCTS  4
 #define CR_MAXREC 200000
 
 /* What the child reports: a released vote or an acknowledged entry. */
@@ -67,8 +67,8 @@ cr_child(const char *dir, int fd, uint64_t seed)
 			k = f.issuer;
 		}
 		gh_acct_key_pub(k, &pub);
-		fx_entry(&f, f.s, k, a == CR_ACCTS ? LEDGER_MINT : LEDGER_TRANSFER,
-		    &e);
+		fx_entry(&f, f.s, k,
+		    a == CR_ACCTS ? LEDGER_MINT : LEDGER_TRANSFER, &e);
 		ov.type = LEDGER_OBJ_ACCOUNT;
 		memcpy(ov.id.b, pub.b, 32);
 		ov.version = e.seq - 1;
@@ -85,7 +85,8 @@ cr_child(const char *dir, int fd, uint64_t seed)
 			free(p);
 		} else {
 			if (a == CR_ACCTS) {
-				e.body.mint.to = f.pub[th_rand(&rnd) % CR_ACCTS];
+				e.body.mint.to
+				    = f.pub[th_rand(&rnd) % CR_ACCTS];
 				e.body.mint.amount = 1 + th_rand(&rnd) % 1000;
 			} else {
 				e.body.transfer.dest = LEDGER_DEST_ACCOUNT;
@@ -100,7 +101,8 @@ cr_child(const char *dir, int fd, uint64_t seed)
 			_exit(5);
 		}
 		for (int i = 0; i < 4; i++) {
-			int rv = ledger_store_vote(f.s, f.val[i], p, n, 0, &v[nv]);
+			int rv = ledger_store_vote(
+			    f.s, f.val[i], p, n, 0, &v[nv]);
 			if (rv == GH_OK) {
 				cr_rec r = { 'V', (uint8_t) i, (uint8_t) a,
 					{ 0 }, ov.version, { 0 } };
@@ -126,11 +128,11 @@ cr_child(const char *dir, int fd, uint64_t seed)
 
 TEST_T(ledger_crash_sigkill_reopen_verify, 600)
 {
-	const char *dir = th_tmpdir();
-	cr_rec     *recs = calloc(CR_MAXREC, sizeof(*recs));
-	size_t      nrec = 0;
-	uint64_t    rnd  = (uint64_t) time(NULL);
-	int         kills = 0;
+	const char *dir          = th_tmpdir();
+	cr_rec     *recs         = calloc(CR_MAXREC, sizeof(*recs));
+	size_t      nrec         = 0;
+	uint64_t    rnd          = (uint64_t) time(NULL);
+	int         kills        = 0;
 	uint64_t    last_applied = 0, grew = 0;
 
 	CHECK(recs != NULL);
@@ -198,7 +200,8 @@ TEST_T(ledger_crash_sigkill_reopen_verify, 600)
 				memcpy(ov.id.b, pub.b, 32);
 				ov.version = recs[i].version;
 				gh_ed_key_pub(f.val[recs[i].validator], &vp);
-				CHECK_OK(ledger_store_voted(f.s, &vp, &ov, &p, &n));
+				CHECK_OK(
+				    ledger_store_voted(f.s, &vp, &ov, &p, &n));
 				CHECK_OK(ledger_entry_decode(p, n, &e));
 				ledger_entry_hash(&e, &eh);
 				CHECK_MEM(eh.b, h.b, 32);
@@ -212,7 +215,8 @@ TEST_T(ledger_crash_sigkill_reopen_verify, 600)
 				    && recs[i].validator == recs[j].validator
 				    && recs[i].acct == recs[j].acct
 				    && recs[i].version == recs[j].version) {
-					CHECK_MEM(recs[i].hash, recs[j].hash, 32);
+					CHECK_MEM(
+					    recs[i].hash, recs[j].hash, 32);
 				}
 			}
 		}
