@@ -64,6 +64,8 @@ ledger_log_mdb_err(int rc)
 	}
 }
 
+static int ledger_log_check_size(ledger_log *log, MDB_txn *txn);
+
 int
 ledger_log_open(MDB_txn *txn, ledger_log **out)
 {
@@ -113,6 +115,9 @@ ledger_log_open(MDB_txn *txn, ledger_log **out)
 	}
 	if (rc != 0 && rc != MDB_NOTFOUND) {
 		r = ledger_log_mdb_err(rc);
+		goto out;
+	}
+	if ((r = ledger_log_check_size(log, txn)) != GH_OK) {
 		goto out;
 	}
 	*out = log;
@@ -215,6 +220,50 @@ ledger_log_size_put(ledger_log *log, MDB_txn *txn, uint64_t size)
 	v.mv_data = b;
 	v.mv_size = 8;
 	return (ledger_log_mdb_err(mdb_put(txn, log->meta, &k, &v, 0)));
+}
+
+/* The stored size must match the last stored leaf: a cheap check at open
+ * that the meta record and the nodes belong together. */
+static int
+ledger_log_check_size(ledger_log *log, MDB_txn *txn)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val     k, v;
+	uint8_t     key[LEDGER_LOG_KEYLEN];
+	uint64_t    size;
+	int         rc, r;
+
+	if ((r = ledger_log_size(log, txn, &size)) != GH_OK) {
+		return (r);
+	}
+	if ((rc = mdb_cursor_open(txn, log->nodes, &cur)) != 0) {
+		return (ledger_log_mdb_err(rc));
+	}
+	ledger_log_key(key, 1, 0);
+	k.mv_data = key;
+	k.mv_size = sizeof(key);
+	rc        = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	if (rc == 0) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+	} else if (rc == MDB_NOTFOUND) {
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	}
+	if (rc == MDB_NOTFOUND) {
+		r = size == 0 ? GH_OK : GH_ECORRUPT;
+	} else if (rc != 0) {
+		r = ledger_log_mdb_err(rc);
+	} else if (k.mv_size != LEDGER_LOG_KEYLEN
+	    || ((const uint8_t *) k.mv_data)[0] != 0) {
+		r = size == 0 ? GH_OK : GH_ECORRUPT;
+	} else {
+		r = size != 0
+		        && gh_be64_get((const uint8_t *) k.mv_data + 1)
+		            == size - 1
+		    ? GH_OK
+		    : GH_ECORRUPT;
+	}
+	mdb_cursor_close(cur);
+	return (r);
 }
 
 /* Largest power of two strictly below n (n >= 2). */
