@@ -434,3 +434,149 @@ TEST_T(log_survives_sigkill, 400)
 	}
 	free(ref.roots);
 }
+
+/* `gpuhour ledger proof|consistency|evidence` on a store built here. */
+TEST_T(log_cli_proof_check_consistency_evidence, 120)
+{
+	const char       *data = th_tmpdir();
+	const char       *bin  = th_bin();
+	char              dir[4200], e17[65], e45[65], vhex[65], ohex[65];
+	char             *out = NULL;
+	ledger_logdb     *db  = NULL;
+	ledger_checkpoint cp, cp2;
+	gh_ed_key        *k = NULL, *k2 = NULL;
+	gh_ed_pub         pub;
+	uint8_t           seed[32] = { 7 }, *f = NULL;
+	size_t            fn;
+	gh_hash           e;
+	int               o;
+
+	snprintf(dir, sizeof(dir), "%s/ledger", data);
+	CHECK_OK(ledger_logdb_open(dir, 0, &db));
+	CHECK_OK(append_range(db, 0, 50));
+	CHECK_OK(gh_ed_key_from_seed(seed, &k));
+	seed[0] = 8;
+	CHECK_OK(gh_ed_key_from_seed(seed, &k2));
+	memset(&cp, 0, sizeof(cp));
+	cp.size = 40;
+	cp.time = 1234;
+	CHECK_OK(ledger_logdb_root(db, 40, &cp.root));
+	ledger_checkpoint_sign(&cp, k);
+	CHECK_OK(ledger_logdb_checkpoint_add(db, &cp, NULL, NULL, &o));
+	ledger_logdb_close(db);
+	db = NULL;
+	gh_hex_encode(cp.validator.b, 32, vhex);
+	gh_ed_key_pub(k2, &pub);
+	gh_hex_encode(pub.b, 32, ohex);
+	entry_of(17, &e);
+	gh_hex_encode(e.b, 32, e17);
+	entry_of(45, &e);
+	gh_hex_encode(e.b, 32, e45);
+
+	/* A signed proof, written, checked offline. */
+	CHECK_EQ(th_sh(NULL, "%s ledger proof %s --data %s --out %s/p.bin",
+	             bin, e17, data, data),
+	    0);
+	CHECK_EQ(
+	    th_sh(&out, "%s ledger proof --check %s/p.bin", bin, data), 0);
+	CHECK(strstr(out, "is entry 17 of the log of 40 entries") != NULL);
+	CHECK(strstr(out, vhex) != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(th_sh(NULL, "%s ledger proof --check %s/p.bin --validator %s",
+	             bin, data, vhex),
+	    0);
+	CHECK_EQ(th_sh(NULL, "%s ledger proof --check %s/p.bin --validator %s",
+	             bin, data, ohex),
+	    4);
+	/* Tampered: one byte of the path, then a truncation. */
+	CHECK_OK(gh_file_read(th_path(1, "p.bin"), 1 << 16, &f, &fn));
+	f[2 + 64 + 4 + 19 + 40] ^= 1;
+	CHECK_OK(gh_file_write_atomic(th_path(1, "bad.bin"), f, fn, 0600));
+	CHECK_EQ(
+	    th_sh(&out, "%s ledger proof --check %s/bad.bin", bin, data), 5);
+	CHECK(strstr(out, "does not verify") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_OK(gh_file_write_atomic(th_path(1, "bad.bin"), f, fn - 1, 0600));
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger proof --check %s/bad.bin", bin, data), 5);
+	free(f);
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger proof --check %s/none.bin", bin, data), 3);
+
+	/* Past the checkpoint: against the current root, unsigned; the JSON
+	 * output is itself checkable. */
+	CHECK_EQ(th_sh(NULL, "%s ledger proof %s --data %s --json >%s/p.json",
+	             bin, e45, data, data),
+	    0);
+	CHECK_EQ(
+	    th_sh(&out, "%s ledger proof --check %s/p.json", bin, data), 0);
+	CHECK(strstr(out, "of the log of 50 entries") != NULL);
+	CHECK(strstr(out, "not signed") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger proof --check %s/p.json --validator %s",
+	        bin, data, vhex),
+	    4);
+	/* Unknown entry, bad entry, --size beyond the log. */
+	entry_of(99, &e);
+	gh_hex_encode(e.b, 32, e45);
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger proof %s --data %s", bin, e45, data), 3);
+	CHECK_EQ(th_sh(NULL, "%s ledger proof 12 --data %s", bin, data), 2);
+	CHECK_EQ(th_sh(NULL, "%s ledger proof %s --size 60 --data %s", bin,
+	             e17, data),
+	    3);
+	CHECK_EQ(th_sh(&out, "%s ledger proof %s --size 30 --data %s", bin,
+	             e17, data),
+	    0);
+	CHECK(strstr(out, "size      30") != NULL);
+	free(out);
+	out = NULL;
+
+	/* Consistency. */
+	CHECK_EQ(th_sh(&out, "%s ledger consistency 10 50 --data %s --json",
+	             bin, data),
+	    0);
+	CHECK(strstr(out, "\"first\": 10") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger consistency 10 60 --data %s", bin, data),
+	    3);
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger consistency 10 --data %s", bin, data), 2);
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger consistency 20 10 --data %s", bin, data),
+	    2);
+
+	/* Evidence: none, then a same-size fork. */
+	CHECK_EQ(th_sh(&out, "%s ledger evidence --data %s", bin, data), 0);
+	CHECK(strstr(out, "no evidence") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_OK(ledger_logdb_open(dir, 0, &db));
+	cp2 = cp;
+	cp2.root.b[0] ^= 0xff;
+	ledger_checkpoint_sign(&cp2, k);
+	CHECK_OK(ledger_logdb_checkpoint_add(db, &cp2, NULL, NULL, &o));
+	CHECK_EQ(o, LEDGER_CP_EVIDENCE);
+	ledger_logdb_close(db);
+	CHECK_EQ(
+	    th_sh(&out, "%s ledger evidence --data %s --json", bin, data), 0);
+	CHECK(strstr(out, "\"kind\": \"same-size\"") != NULL);
+	CHECK(strstr(out, "\"valid\": true") != NULL);
+	CHECK(strstr(out, vhex) != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(th_sh(&out, "%s ledger checkpoints --data %s", bin, data), 0);
+	CHECK(strstr(out, vhex) != NULL);
+	free(out);
+	CHECK_EQ(th_sh(NULL, "%s ledger frobnicate --data %s", bin, data), 2);
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger evidence --data %s/nowhere", bin, data), 3);
+	gh_ed_key_free(k);
+	gh_ed_key_free(k2);
+}
