@@ -359,6 +359,113 @@ ledger_log_append(ledger_log *log, MDB_txn *txn, const uint8_t *leaf, size_t n,
 	return (GH_OK);
 }
 
+/* One entry of a batch's index, sorted by leaf hash before the puts so
+ * that consecutive inserts walk neighbouring pages of the B-tree. */
+typedef struct {
+	ledger_mhash h;
+	uint64_t     index;
+} ledger_log_ix;
+
+static int
+ledger_log_ix_cmp(const void *a, const void *b)
+{
+	return (memcmp(((const ledger_log_ix *) a)->h.b,
+	    ((const ledger_log_ix *) b)->h.b, 32));
+}
+
+int
+ledger_log_append_many(ledger_log *log, MDB_txn *txn, const gh_hash *entries,
+    size_t count, uint64_t *first)
+{
+	ledger_mhash   frontier[64], h;
+	ledger_log_ix *ix  = NULL;
+	MDB_cursor    *cur = NULL;
+	uint8_t        ib[8];
+	MDB_val        k, v;
+	uint64_t       size, idx;
+	unsigned       level;
+	int            rc, rv = GH_OK;
+
+	if (first != NULL) {
+		*first = 0;
+	}
+	if (count > 0 && entries == NULL) {
+		return (GH_EINVAL);
+	}
+	if ((rv = ledger_log_size(log, txn, &size)) != GH_OK) {
+		return (rv);
+	}
+	if (count > UINT64_MAX - size || count > SIZE_MAX / sizeof(*ix)) {
+		return (GH_EOVERFLOW);
+	}
+	if (first != NULL) {
+		*first = size;
+	}
+	if (count == 0) {
+		return (GH_OK);
+	}
+	if ((ix = malloc(count * sizeof(*ix))) == NULL) {
+		return (GH_ENOMEM);
+	}
+	/* The right edge: for each set bit b of size, the complete subtree
+	 * of 2^b leaves that ends at size.  Appends then read nothing. */
+	for (level = 0; level < 64; level++) {
+		if ((size >> level) & 1) {
+			rv = ledger_log_node_get(log, txn, level,
+			    (size >> level) - 1, &frontier[level]);
+			if (rv != GH_OK) {
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < count; i++, size++) {
+		ledger_merkle_leaf(entries[i].b, sizeof(entries[i].b), &h);
+		ix[i].h     = h;
+		ix[i].index = size;
+		if ((rv = ledger_log_node_put(log, txn, 0, size, &h))
+		    != GH_OK) {
+			goto out;
+		}
+		for (idx = size, level = 0; (idx & 1) != 0;
+		     idx >>= 1, level++) {
+			ledger_merkle_node(&frontier[level], &h, &h);
+			rv = ledger_log_node_put(
+			    log, txn, level + 1, idx >> 1, &h);
+			if (rv != GH_OK) {
+				goto out;
+			}
+		}
+		frontier[level] = h;
+	}
+	qsort(ix, count, sizeof(*ix), ledger_log_ix_cmp);
+	if ((rc = mdb_cursor_open(txn, log->index, &cur)) != 0) {
+		rv = ledger_log_mdb_err(rc);
+		goto out;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (i > 0 && memcmp(ix[i].h.b, ix[i - 1].h.b, 32) == 0) {
+			rv = GH_EEXIST; /* twice in the batch */
+			goto out;
+		}
+		gh_be64_put(ib, ix[i].index);
+		k.mv_data = ix[i].h.b;
+		k.mv_size = 32;
+		v.mv_data = ib;
+		v.mv_size = 8;
+		rc        = mdb_cursor_put(cur, &k, &v, MDB_NOOVERWRITE);
+		if ((rv = ledger_log_mdb_err(rc)) != GH_OK) {
+			goto out;
+		}
+	}
+	rv = ledger_log_size_put(log, txn, size);
+out:
+	if (cur != NULL) {
+		mdb_cursor_close(cur);
+	}
+	free(ix);
+	return (rv);
+}
+
 int
 ledger_log_root(
     ledger_log *log, MDB_txn *txn, uint64_t size, ledger_mhash *root)
@@ -886,15 +993,9 @@ ledger_logdb_append(
 	if ((rc = mdb_txn_begin(db->env, NULL, 0, &txn)) != 0) {
 		return (ledger_log_mdb_err(rc));
 	}
-	if ((r = ledger_log_size(db->log, txn, &idx)) != GH_OK) {
+	if ((r = ledger_log_append_many(db->log, txn, entries, count, &idx))
+	    != GH_OK) {
 		goto out;
-	}
-	for (size_t i = 0; i < count; i++) {
-		r = ledger_log_append(
-		    db->log, txn, entries[i].b, sizeof(entries[i].b), NULL);
-		if (r != GH_OK) {
-			goto out;
-		}
 	}
 	rc  = mdb_txn_commit(txn);
 	txn = NULL;

@@ -50,6 +50,15 @@ int ledger_log_mdb_err(int rc);
  */
 int ledger_log_append(ledger_log *log, MDB_txn *txn, const uint8_t *leaf,
     size_t n, uint64_t *index);
+/*
+ * Appends count entry hashes (32-byte leaves) in txn, as count calls of
+ * ledger_log_append but reading the tree's right edge once: the batch
+ * path for the store and ledger_logdb_append.  *first (may be NULL) gets
+ * the first one's index.  GH_EEXIST as above; on any error the caller
+ * aborts txn (part of the batch may have been written into it).
+ */
+int ledger_log_append_many(ledger_log *log, MDB_txn *txn,
+    const gh_hash *entries, size_t count, uint64_t *first);
 /* The number of leaves. */
 int ledger_log_size(ledger_log *log, MDB_txn *txn, uint64_t *size);
 /* The root of the first `size` leaves; GH_ENOENT when size > the log's. */
