@@ -52,8 +52,9 @@ int cli_demo_main(int argc, char **argv);
 int cli_ledger_main(int argc, char **argv);
 int cli_shares_main(int argc, char **argv);
 int cli_wallet_main(int argc, char **argv);
-/* The transparency log's verbs of `gpuhour ledger` (proof, consistency,
- * evidence), in cli/ledger_log.c (transparency-log branch). */
+/* `gpuhour ledger proof|consistency|evidence|checkpoints` (the
+ * transparency log's verbs, cli/ledger_log.c): cli_ledger_main passes
+ * them on with argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
 
 #endif

@@ -18,6 +18,9 @@ static const char cli_ledger_usage[]
       "--insecure-no-passphrase]\n"
       "       gpuhour ledger show [--datadir DIR] [--json]\n"
       "       gpuhour ledger verify [--datadir DIR] [--json]\n"
+      "       gpuhour ledger proof|consistency|evidence|checkpoints ...\n"
+      "                              (the transparency log: see "
+      "'gpuhour ledger proof --help')\n"
       "\n"
       "genesis writes a devnet: DIR/genesis.txt (network name, committee\n"
       "of N = 3f+1 validators, issuer and treasury accounts, protocol fee,\n"
@@ -27,7 +30,8 @@ static const char cli_ledger_usage[]
       "genesis' canonical form.  show prints the network and the store's\n"
       "counts; verify replays the store from genesis, checks every\n"
       "signature, certificate and invariant, and reports the first problem\n"
-      "with its position (exit 5).\n"
+      "with its position (exit 5), and recomputes the transparency log's\n"
+      "root.\n"
       "\n"
       "  --datadir DIR   devnet data dir (default $GPUHOUR_HOME/devnet)\n"
       "  --network NAME  network name (default devnet)\n"
@@ -280,6 +284,54 @@ cli_ledger_verify(const cli_ledger_args *a, const char *dir)
 	return (CLI_EXIT_INVALID);
 }
 
+/*
+ * The transparency log's verbs, in cli/ledger_log.c.  They take --data
+ * DIR (the store is DIR/ledger): --datadir is passed on as --data, and
+ * without either the devnet data dir is (except for proof --check,
+ * which reads no store).
+ */
+static int
+cli_ledger_to_log(int argc, char **argv)
+{
+	char **av = calloc((size_t) argc + 3, sizeof(*av));
+	char   dir[PATH_MAX];
+	int    n = 0, have = 0, rv;
+
+	if (av == NULL) {
+		return (cli_fail(GH_ENOMEM, "ledger"));
+	}
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--datadir") == 0) {
+			av[n++] = "--data";
+			have    = 1;
+		} else if (strncmp(argv[i], "--datadir=", 10) == 0) {
+			/* "--data=" + value, in place: "--datadir=" is
+			 * longer. */
+			memmove(argv[i] + 7, argv[i] + 10,
+			    strlen(argv[i] + 10) + 1);
+			av[n++] = argv[i];
+			have    = 1;
+		} else {
+			/* --check works offline, with no store. */
+			if (strcmp(argv[i], "--data") == 0
+			    || strncmp(argv[i], "--data=", 7) == 0
+			    || strcmp(argv[i], "--check") == 0
+			    || strncmp(argv[i], "--check=", 8) == 0) {
+				have = 1;
+			}
+			av[n++] = argv[i];
+		}
+	}
+	if (!have && cli_devnet_dir(NULL, dir, sizeof(dir)) == GH_OK) {
+		av[n++] = "--data";
+		av[n++] = dir;
+	}
+	av[n] = NULL;
+	rv    = cli_ledger_log_main(n, av);
+	free(av);
+	return (rv);
+}
+
 int
 cli_ledger_main(int argc, char **argv)
 {
@@ -296,6 +348,11 @@ cli_ledger_main(int argc, char **argv)
 	if (strcmp(verb, "--help") == 0 || strcmp(verb, "-h") == 0) {
 		fputs(cli_ledger_usage, stdout);
 		return (CLI_EXIT_OK);
+	}
+	if (strcmp(verb, "proof") == 0 || strcmp(verb, "consistency") == 0
+	    || strcmp(verb, "evidence") == 0
+	    || strcmp(verb, "checkpoints") == 0) {
+		return (cli_ledger_to_log(argc, argv));
 	}
 	optind = 1;
 	opterr = 0;
@@ -359,7 +416,5 @@ cli_ledger_main(int argc, char **argv)
 	if (strcmp(verb, "verify") == 0) {
 		return (cli_ledger_verify(&a, dir));
 	}
-	/* proof, consistency and evidence (the transparency log) are routed
-	 * to cli_ledger_log_main when cli/ledger_log.c lands. */
 	return (cli_usage_error("ledger", "unknown verb '%s'", verb));
 }

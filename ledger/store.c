@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ledger/log.h"
 #include "ledger/priv.h"
 
 #define LEDGER_MAXDBS     64 /* the transparency log adds "log_*" */
@@ -32,6 +33,7 @@ struct ledger_store {
 	gh_hash        netid;
 	unsigned       threads;
 	uint64_t       applied; /* next position in the applied order */
+	ledger_log    *log;     /* the transparency log, same environment */
 
 	pthread_t       writer;
 	int             writer_started;
@@ -207,6 +209,41 @@ ledger_dbs_open(MDB_txn *txn, ledger_dbs *db)
 	return (GH_OK);
 }
 
+/* Appends to the log the applied entries it does not hold yet. */
+static int
+ledger_log_backfill(ledger_store *s, MDB_txn *txn)
+{
+	uint64_t size;
+	int      rv;
+
+	if ((rv = ledger_log_size(s->log, txn, &size)) != GH_OK) {
+		return (rv);
+	}
+	if (size > s->applied) {
+		return (
+		    GH_ECORRUPT); /* the log has entries we never applied */
+	}
+	for (uint64_t i = size; i < s->applied; i++) {
+		MDB_val k, v;
+		uint8_t pos[8];
+		int     rc;
+		gh_be64_put(pos, i);
+		k.mv_size = 8;
+		k.mv_data = pos;
+		if ((rc = mdb_get(txn, s->db.applied, &k, &v)) != 0
+		    || v.mv_size != 32) {
+			return (rc == 0 || rc == MDB_NOTFOUND
+			        ? GH_ECORRUPT
+			        : ledger_mdb_err(rc));
+		}
+		if ((rv = ledger_log_append(s->log, txn, v.mv_data, 32, NULL))
+		    != GH_OK) {
+			return (rv == GH_EEXIST ? GH_ECORRUPT : rv);
+		}
+	}
+	return (GH_OK);
+}
+
 int
 ledger_store_open(const char *datadir, const ledger_genesis *g,
     const ledger_store_opts *o, ledger_store **out)
@@ -305,6 +342,12 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	}
 	mdb_cursor_close(cur);
 	cur = NULL;
+	/* The transparency log lives in the same environment; a store
+	 * from before the log gets its leaves in applied order. */
+	if ((rv = ledger_log_open(txn, &s->log)) != GH_OK
+	    || (rv = ledger_log_backfill(s, txn)) != GH_OK) {
+		goto out;
+	}
 	rc  = mdb_txn_commit(txn);
 	txn = NULL;
 	if (rc != MDB_SUCCESS) {
@@ -344,6 +387,7 @@ ledger_store_close(ledger_store *s)
 	if (s->env != NULL) {
 		mdb_env_close(s->env);
 	}
+	ledger_log_close(s->log);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv_work);
 	pthread_cond_destroy(&s->cv_done);
@@ -628,18 +672,21 @@ ledger_verify_main(void *arg)
 }
 
 /*
- * The transparency log hook: called in the write transaction that
- * applies each certified entry, with its position and hash.  The log
- * (ledger/log.c, another branch) appends the entry hash as a leaf here.
+ * The transparency log: each applied entry's hash is appended as a leaf
+ * in the write transaction that applies it, so the log's leaf i is the
+ * entry at applied position i.
  */
 static int
 ledger_log_hook(ledger_store *s, MDB_txn *txn, uint64_t pos, const gh_hash *h)
 {
-	(void) s;
-	(void) txn;
-	(void) pos;
-	(void) h;
-	return (GH_OK);
+	uint64_t idx = 0;
+	int      rv;
+
+	rv = ledger_log_append(s->log, txn, h->b, 32, &idx);
+	if (rv == GH_EEXIST || (rv == GH_OK && idx != pos)) {
+		return (GH_ECORRUPT);
+	}
+	return (rv);
 }
 
 /* Applies one verified certificate (bytes = its encoding). */
@@ -1164,6 +1211,83 @@ ledger_store_invariants(ledger_store *s, char *why, size_t cap)
 /* Verify: replay from genesis inside a write transaction that is
  * aborted at the end. */
 
+/*
+ * Recomputes the RFC 6962 root over the applied entries (in applied
+ * order) and compares it, and each leaf, with the stored log.
+ */
+static int
+ledger_verify_log(ledger_store *s, MDB_txn *txn, uint64_t total, uint64_t *pos,
+    char *why, size_t cap)
+{
+	ledger_mhash stack[65], leaf, got, root;
+	uint64_t     size;
+	int          depth = 0, rc, rv;
+	MDB_cursor  *cur   = NULL;
+	MDB_val      k, v;
+	uint64_t     i = 0;
+
+	if ((rv = ledger_log_size(s->log, txn, &size)) != GH_OK) {
+		snprintf(why, cap, "transparency log unreadable");
+		return (rv);
+	}
+	if (size != total) {
+		snprintf(why, cap,
+		    "transparency log holds %llu entries, the "
+		    "store %llu",
+		    (unsigned long long) size, (unsigned long long) total);
+		return (GH_ECORRUPT);
+	}
+	if ((rc = mdb_cursor_open(txn, s->db.applied, &cur)) != 0) {
+		return (ledger_mdb_err(rc));
+	}
+	/* Perfect subtrees as a binary counter; the root folds them from
+	 * the right (the RFC 6962 split at the largest power of two). */
+	uint64_t count = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
+		ledger_merkle_leaf(v.mv_data, v.mv_size, &leaf);
+		if ((rv = ledger_log_leaf(s->log, txn, i, &got)) != GH_OK
+		    || memcmp(got.b, leaf.b, 32) != 0) {
+			mdb_cursor_close(cur);
+			*pos = i;
+			snprintf(why, cap,
+			    "transparency log leaf differs from "
+			    "the applied entry");
+			return (rv == GH_OK ? GH_ECORRUPT : rv);
+		}
+		stack[depth++] = leaf;
+		count++;
+		for (uint64_t c = count; (c & 1) == 0; c >>= 1) {
+			ledger_merkle_node(&stack[depth - 2],
+			    &stack[depth - 1], &stack[depth - 2]);
+			depth--;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (rc != MDB_NOTFOUND) {
+		return (ledger_mdb_err(rc));
+	}
+	if (depth == 0) {
+		ledger_merkle_empty(&root);
+	} else {
+		root = stack[depth - 1];
+		for (int d = depth - 2; d >= 0; d--) {
+			ledger_merkle_node(&stack[d], &root, &root);
+		}
+	}
+	if ((rv = ledger_log_root(s->log, txn, total, &got)) != GH_OK) {
+		snprintf(why, cap, "transparency log root unreadable");
+		return (rv);
+	}
+	if (memcmp(got.b, root.b, 32) != 0) {
+		snprintf(why, cap,
+		    "transparency log root differs from the "
+		    "replay");
+		return (GH_ECORRUPT);
+	}
+	return (GH_OK);
+}
+
 int
 ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 {
@@ -1267,6 +1391,9 @@ ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 	if (memcmp(stored.b, replayed.b, 32) != 0) {
 		rv = GH_ECORRUPT;
 		snprintf(why, cap, "stored state differs from the replay");
+		goto out;
+	}
+	if ((rv = ledger_verify_log(s, txn, total, pos, why, cap)) != GH_OK) {
 		goto out;
 	}
 	if ((rc = mdb_stat(txn, s->db.entries, &st)) != 0

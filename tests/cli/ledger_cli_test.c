@@ -153,6 +153,23 @@ TEST_T(cli_ledger_wallet_shares_devnet, 300)
 	RUN("%s ledger verify --datadir %s/dn", b, d);
 	CHECK_EQ(rc, 0);
 	CHECK(strstr(out, "ok: 7 entries") != NULL);
+	/* The entry of Bob's claim is in the transparency log (entry 6 of
+	 * 7: applied in order). */
+	{
+		char eh[80];
+		RUN("%s wallet history --datadir %s/dn %s", b, d, bob);
+		CHECK_EQ(rc, 0);
+		RUN("%s wallet history --datadir %s/dn --json %s", b, d, bob);
+		CHECK(field(
+		    out, "\"kind\":\"REVENUE_CLAIM\",\"entry\":\"", eh, 65));
+		eh[64] = '\0';
+		RUN("%s ledger proof %s --datadir %s/dn", b, eh, d);
+		CHECK_EQ(rc, 0);
+		CHECK(field(out, "index", tmp, sizeof(tmp)));
+		CHECK_STR(tmp, "6");
+		CHECK(field(out, "size", tmp, sizeof(tmp)));
+		CHECK_STR(tmp, "7");
+	}
 	RUN("%s ledger show --datadir %s/dn --json", b, d);
 	CHECK_EQ(rc, 0);
 	CHECK(strstr(out, "\"applied\":7") != NULL);

@@ -236,3 +236,29 @@ TEST(ledger_damage_file_header_and_truncation)
 	}
 	fx_free(&f);
 }
+
+TEST(ledger_damage_log_leaf_found_by_verify)
+{
+	const char *dir = th_tmpdir();
+	fx          f;
+	uint64_t    pos;
+	char        why[256];
+	uint8_t     key[9];
+
+	CHECK_OK(build_store(dir));
+	CHECK_OK(fx_genesis(&f, 4));
+	CHECK_OK(fx_open(&f, dir));
+	CHECK_OK(ledger_store_verify(f.s, &pos, why, sizeof(why)));
+	ledger_store_close(f.s);
+	f.s = NULL;
+	/* Leaf 1 of the transparency log (level 0, index 1). */
+	key[0] = 0;
+	gh_be64_put(key + 1, 1);
+	CHECK_EQ(poke(dir, "log_nodes", key, sizeof(key), NULL, 0, 5), 0);
+	CHECK_OK(fx_open(&f, dir));
+	CHECK_ERR(
+	    ledger_store_verify(f.s, &pos, why, sizeof(why)), GH_ECORRUPT);
+	CHECK(strstr(why, "transparency log") != NULL);
+	CHECK_EQ(pos, 1);
+	fx_free(&f);
+}
