@@ -166,6 +166,35 @@ fail:
 	return (cli_fail(rv, "%s", path));
 }
 
+typedef struct {
+	int json, first;
+} cli_equiv_list;
+
+static int
+cli_ledger_equiv_one(
+    void *arg, const ledger_objver *obj, const uint8_t *p, size_t n)
+{
+	cli_equiv_list          *l = arg;
+	static const char *const types[]
+	    = { "?", "account", "node", "asset", "lot", "lease", "loan" };
+	const char *t = obj->type <= LEDGER_OBJ_LOAN ? types[obj->type] : "?";
+	char        hex[65];
+
+	(void) p;
+	(void) n;
+	gh_hex_encode(obj->id.b, 32, hex);
+	if (l->json) {
+		printf("%s{\"type\":\"%s\",\"id\":\"%s\",\"version\":%llu}",
+		    l->first ? "" : ",", t, hex,
+		    (unsigned long long) obj->version);
+	} else {
+		printf("frozen        %s %s (version %llu: equivocation)\n", t,
+		    hex, (unsigned long long) obj->version);
+	}
+	l->first = 0;
+	return (0);
+}
+
 static int
 cli_ledger_show(const cli_ledger_args *a, const char *dir)
 {
@@ -174,6 +203,7 @@ cli_ledger_show(const cli_ledger_args *a, const char *dir)
 	uint64_t              ap, pe, eq;
 	gh_hash               sh;
 	char                  idhex[65], shex[65], hex[65];
+	cli_equiv_list        el = { a->json, 1 };
 	int                   rv;
 
 	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
@@ -204,12 +234,16 @@ cli_ledger_show(const cli_ledger_args *a, const char *dir)
 		printf(
 		    "\"treasury\":\"%s\",\"fee_bps\":%u,\"lease_grace\":%llu,"
 		    "\"clock_margin\":%llu,\"applied\":%llu,\"pending\":%llu,"
-		    "\"equivocations\":%llu,\"state_hash\":\"%s\"}\n",
+		    "\"equivocations\":%llu,\"state_hash\":\"%s\","
+		    "\"frozen\":[",
 		    hex, (unsigned) g->fee_bps,
 		    (unsigned long long) g->lease_grace,
 		    (unsigned long long) g->clock_margin,
 		    (unsigned long long) ap, (unsigned long long) pe,
 		    (unsigned long long) eq, shex);
+		ledger_store_equivs(
+		    cli_devnet_store(d), cli_ledger_equiv_one, &el);
+		printf("]}\n");
 	} else {
 		printf(
 		    "network       %s\nnetwork id    %s\n", g->network, idhex);
@@ -230,6 +264,8 @@ cli_ledger_show(const cli_ledger_args *a, const char *dir)
 		    (unsigned long long) g->clock_margin,
 		    (unsigned long long) ap, (unsigned long long) pe,
 		    (unsigned long long) eq, shex);
+		ledger_store_equivs(
+		    cli_devnet_store(d), cli_ledger_equiv_one, &el);
 	}
 	cli_devnet_close(d);
 	return (CLI_EXIT_OK);

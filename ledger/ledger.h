@@ -452,6 +452,18 @@ int ledger_store_counts(
  * GH_ENOENT. */
 int ledger_store_equivocation(ledger_store *s, uint8_t type,
     const ledger_id *id, uint8_t **p, size_t *n);
+/*
+ * Stores an equivocation proof received from elsewhere (gossip) after
+ * checking it (GH_EINVAL, GH_EBADSIG, GH_ENETID when it is not one);
+ * the object it names is frozen here from then on.  GH_OK also when a
+ * proof for that object was already stored.
+ */
+int ledger_store_equiv_add(ledger_store *s, const uint8_t *p, size_t n);
+/* Calls fn for every stored equivocation proof (bytes borrowed for the
+ * call); fn returns nonzero to stop. */
+int ledger_store_equivs(ledger_store *s,
+    int (*fn)(void *arg, const ledger_objver *obj, const uint8_t *p, size_t n),
+    void *arg);
 /* Hash of the whole state (every object, in key order). */
 int ledger_store_state_hash(ledger_store *s, gh_hash *out);
 /* Checks the invariants on the current state: credits conserved, lots

@@ -1507,3 +1507,87 @@ ledger_store_has(ledger_store *s, const gh_hash *entry)
 	mdb_txn_abort(txn);
 	return (rv);
 }
+
+typedef struct {
+	const uint8_t *p;
+	size_t         n;
+	ledger_objver  obj;
+} ledger_equiv_job;
+
+static int
+ledger_equiv_fn(ledger_store *s, MDB_txn *txn, void *arg)
+{
+	ledger_equiv_job *j = arg;
+	uint8_t           kb[LEDGER_OBJKEY_LEN];
+	MDB_val           k, v;
+	int               rc;
+
+	ledger_objkey(j->obj.type, j->obj.id.b, kb);
+	k.mv_size = sizeof(kb);
+	k.mv_data = kb;
+	v.mv_size = j->n;
+	v.mv_data = (void *) j->p;
+	rc        = mdb_put(txn, s->db.equivs, &k, &v, MDB_NOOVERWRITE);
+	return (rc == MDB_KEYEXIST ? GH_OK : ledger_mdb_err(rc));
+}
+
+int
+ledger_store_equiv_add(ledger_store *s, const uint8_t *p, size_t n)
+{
+	ledger_equiv_job j;
+	const uint8_t   *a, *b;
+	size_t           an, bn;
+	int              rv;
+
+	memset(&j, 0, sizeof(j));
+	if ((rv = ledger_equiv_decode(p, n, &a, &an, &b, &bn)) != GH_OK) {
+		return (rv);
+	}
+	if ((rv = ledger_equiv_verify(&s->netid, a, an, b, bn, &j.obj))
+	    != GH_OK) {
+		return (rv);
+	}
+	j.p = p;
+	j.n = n;
+	return (ledger_writer_run(s, ledger_equiv_fn, &j));
+}
+
+int
+ledger_store_equivs(ledger_store *s,
+    int (*fn)(void *arg, const ledger_objver *obj, const uint8_t *p, size_t n),
+    void *arg)
+{
+	MDB_txn    *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val     k, v;
+	int         rc, rv;
+
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	if ((rc = mdb_cursor_open(txn, s->db.equivs, &cur)) != 0) {
+		rv = ledger_mdb_err(rc);
+		goto out;
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *a, *b;
+		size_t         an, bn;
+		ledger_objver  ov;
+		if (ledger_equiv_decode(v.mv_data, v.mv_size, &a, &an, &b, &bn)
+		        != GH_OK
+		    || ledger_equiv_verify(&s->netid, a, an, b, bn, &ov)
+		        != GH_OK) {
+			rv = GH_ECORRUPT;
+			goto out;
+		}
+		if (fn(arg, &ov, v.mv_data, v.mv_size) != 0) {
+			break;
+		}
+	}
+	rv = GH_OK;
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return (rv);
+}

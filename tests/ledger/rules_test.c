@@ -352,6 +352,17 @@ TEST(ledger_rules_pending_until_preconditions)
 	fx_free(&f);
 }
 
+static int
+count_equiv(void *arg, const ledger_objver *obj, const uint8_t *p, size_t n)
+{
+	(void) p;
+	(void) n;
+	if (obj->type == LEDGER_OBJ_LOT) {
+		(*(int *) arg)++;
+	}
+	return (0);
+}
+
 TEST(ledger_rules_equivocation_freezes)
 {
 	fx             f;
@@ -450,5 +461,61 @@ TEST(ledger_store_map_full_is_an_error)
 		rv = fx_transfer(&f, 0, &f.pub[1 + i % 5], 1);
 	}
 	CHECK_ERR(rv, GH_EFULL);
+	fx_free(&f);
+}
+
+TEST(ledger_rules_lot_equivocation_gossiped_freezes)
+{
+	fx           f, g2;
+	ledger_id    asset, lot0;
+	ledger_entry a, b;
+	ledger_vote  v;
+	uint8_t     *p = NULL, *eb = NULL;
+	size_t       n, en;
+	int          count = 0;
+
+	CHECK_OK(fx_genesis(&f, 4));
+	CHECK_OK(fx_open(&f, th_tmpdir()));
+	CHECK_OK(register_asset(&f, 0, 10, &asset, &lot0));
+	/* The holder signs two claims on lot version 0 (different chain
+	 * seqs: only the lot version is shared). */
+	claim_entry(&f, 0, &lot0, 0, 0, &a);
+	CHECK_OK(ledger_entry_sign_account(&a, f.acct[0]));
+	CHECK_OK(vote_bytes(&f, 0, &a, &v));
+	b     = a;
+	b.seq = a.seq + 1;
+	ledger_entry_hash(&a, &b.prev);
+	CHECK_OK(ledger_entry_sign_account(&b, f.acct[0]));
+	CHECK_ERR(vote_bytes(&f, 0, &b, &v), GH_ECONFLICT);
+	CHECK_OK(
+	    ledger_store_equivocation(f.s, LEDGER_OBJ_LOT, &lot0, &p, &n));
+	/* The frozen lot version: refused. */
+	CHECK_ERR(vote_bytes(&f, 1, &a, &v), GH_EFROZEN);
+	/* Gossiped to another node, the proof freezes the lot there too. */
+	CHECK_OK(fx_genesis(&g2, 4));
+	CHECK_OK(fx_open(&g2, th_path(1, "g2")));
+	{
+		/* The same registration there (same keys, so the same lot). */
+		ledger_entry r;
+		fx_entry(&g2, g2.s, g2.acct[0], LEDGER_ASSET_REGISTER, &r);
+		fx_asset_body(&g2, &r, 10);
+		CHECK_OK(fx_submit(&g2, &r, g2.acct[0]));
+	}
+	CHECK_OK(ledger_store_equiv_add(g2.s, p, n));
+	CHECK_OK(ledger_store_equiv_add(g2.s, p, n)); /* idempotent */
+	CHECK_OK(ledger_entry_encode(&a, &eb, &en));
+	{
+		ledger_vote v2;
+		CHECK_ERR(ledger_store_vote(g2.s, g2.val[0], eb, en, 0, &v2),
+		    GH_EFROZEN);
+	}
+	/* Not a proof: refused. */
+	p[n - 1] ^= 1;
+	CHECK(ledger_store_equiv_add(g2.s, p, n) != GH_OK);
+	CHECK_OK(ledger_store_equivs(g2.s, count_equiv, &count));
+	CHECK_EQ(count, 1);
+	free(p);
+	free(eb);
+	fx_free(&g2);
 	fx_free(&f);
 }
