@@ -888,6 +888,23 @@ ledger_verify_chunk(ledger_store *s, ledger_cert *const *certs, size_t n,
 	pthread_mutex_destroy(&w.mu);
 }
 
+/* Waits for an ingest job; when its batch failed, none of its entries
+ * was applied or kept pending. */
+static int
+ledger_ingest_wait(ledger_store *s, ledger_job *jb, ledger_ingest_job *j)
+{
+	int rv = ledger_writer_wait(s, jb);
+
+	if (rv != GH_OK) {
+		for (size_t i = 0; i < j->n; i++) {
+			if (j->res[i] == GH_OK || j->res[i] == GH_EPENDING) {
+				j->res[i] = rv;
+			}
+		}
+	}
+	return (rv);
+}
+
 #define LEDGER_INGEST_CHUNK 1024
 
 int
@@ -918,8 +935,8 @@ ledger_store_ingest(
 		    s, certs + off, m, res + off, bytes + off, lens + off);
 		if (inflight[slot]) {
 			/* Two chunks back: done long ago, normally. */
-			wrv            = ledger_writer_wait(s, &jb[slot]);
-			rv             = rv == GH_OK ? wrv : rv;
+			wrv = ledger_ingest_wait(s, &jb[slot], &jobs[slot]);
+			rv  = rv == GH_OK ? wrv : rv;
 			inflight[slot] = 0;
 		}
 		jobs[slot].certs = certs + off;
@@ -940,15 +957,8 @@ ledger_store_ingest(
 	}
 	for (int slot = 0; slot < 2; slot++) {
 		if (inflight[slot]) {
-			wrv = ledger_writer_wait(s, &jb[slot]);
+			wrv = ledger_ingest_wait(s, &jb[slot], &jobs[slot]);
 			rv  = rv == GH_OK ? wrv : rv;
-			if (wrv != GH_OK) {
-				for (size_t i = 0; i < jobs[slot].n; i++) {
-					if (jobs[slot].res[i] == GH_OK) {
-						jobs[slot].res[i] = wrv;
-					}
-				}
-			}
 		}
 	}
 	for (size_t i = 0; i < n; i++) {
