@@ -62,24 +62,24 @@ cli_parse_u64(const char *s, uint64_t *out)
 	return (GH_OK);
 }
 
+/* Opens a validator key; the passphrase (asked once, for all the
+ * encrypted ones) is kept in *pass until the caller frees it. */
 static int
-cli_devnet_node_key(const char *path, gh_ed_key **out)
+cli_devnet_node_key(
+    const char *path, char **pass, size_t *passlen, gh_ed_key **out)
 {
 	gh_keyfile_info info;
-	char           *pass = NULL;
-	size_t          n    = 0;
 	int             rv;
 
 	if ((rv = gh_keyfile_info_read(path, &info)) != GH_OK) {
 		return (rv);
 	}
-	if (info.encrypted
-	    && (rv = cli_pass_get(NULL, 0, &pass, &n)) != GH_OK) {
+	if (info.encrypted && *pass == NULL
+	    && (rv = cli_pass_get(NULL, 0, pass, passlen)) != GH_OK) {
 		return (rv);
 	}
-	rv = gh_keyfile_open_node(path, pass, n, out);
-	cli_pass_free(pass);
-	return (rv);
+	return (gh_keyfile_open_node(path, info.encrypted ? *pass : NULL,
+	    info.encrypted ? *passlen : 0, out));
 }
 
 int
@@ -109,6 +109,8 @@ cli_devnet_open(const char *dir, int voters, cli_devnet **out)
 {
 	cli_devnet *d = NULL;
 	char        path[PATH_MAX];
+	char       *pass    = NULL;
+	size_t      passlen = 0;
 	unsigned    line;
 	int         rv;
 
@@ -133,7 +135,7 @@ cli_devnet_open(const char *dir, int voters, cli_devnet **out)
 		gh_ed_pub  pub;
 		snprintf(path, sizeof(path), "%s/keys/validator-%u.key", dir,
 		    (unsigned) i);
-		if (cli_devnet_node_key(path, &k) != GH_OK) {
+		if (cli_devnet_node_key(path, &pass, &passlen, &k) != GH_OK) {
 			continue; /* not a local validator */
 		}
 		gh_ed_key_pub(k, &pub);
@@ -155,6 +157,7 @@ cli_devnet_open(const char *dir, int voters, cli_devnet **out)
 	d    = NULL;
 	rv   = GH_OK;
 out:
+	cli_pass_free(pass);
 	cli_devnet_close(d);
 	return (rv);
 }
