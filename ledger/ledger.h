@@ -13,8 +13,15 @@
 
 /* ================================================================== */
 /* Entries, genesis, votes, certificates, state, store.               */
-/* (ledger core: entry.c, genesis.c, vote.c, state.c, store.c)        */
+/* (ledger core: entry.c, genesis.c, state.c, store.c)                */
 /* ================================================================== */
+
+/*
+ * Threads: the encoders, decoders and verifiers below are pure and
+ * thread-safe; the store's functions may be called from any thread (one
+ * writer thread inside the store serialises its writes).  Decoders read
+ * untrusted bytes and never trust a length they have not checked.
+ */
 
 /*
  * Objects.  Every object of the ledger has a type, a 32-byte id and a
