@@ -4,7 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/devnet.h"
@@ -271,50 +274,127 @@ cli_ledger_show(const cli_ledger_args *a, const char *dir)
 	return (CLI_EXIT_OK);
 }
 
+typedef struct {
+	int      rv;
+	int      opened;
+	uint64_t pos;
+	char     why[512];
+} cli_verify_result;
+
+static void
+cli_ledger_verify_run(const char *dir, cli_verify_result *r)
+{
+	cli_devnet *d = NULL;
+
+	memset(r, 0, sizeof(*r));
+	r->pos = UINT64_MAX;
+	if ((r->rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
+		snprintf(r->why, sizeof(r->why), "%s", dir);
+		return;
+	}
+	r->opened = 1;
+	r->rv     = ledger_store_verify(
+	        cli_devnet_store(d), &r->pos, r->why, sizeof(r->why));
+	cli_devnet_close(d);
+}
+
+/*
+ * LMDB keeps no page checksums: damaged B-tree or free-list pages can
+ * make the library itself fault.  verify therefore runs in a child
+ * process, and a child killed by a signal is reported as a damaged
+ * store rather than taking the command down.
+ */
+static void
+cli_ledger_verify_isolated(const char *dir, cli_verify_result *r)
+{
+	int     pfd[2], status = 0;
+	pid_t   pid;
+	size_t  got = 0;
+	ssize_t n;
+
+	fflush(NULL);
+	if (pipe(pfd) != 0 || (pid = fork()) < 0) {
+		cli_ledger_verify_run(dir, r);
+		return;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		cli_ledger_verify_run(dir, r);
+		for (size_t off = 0; off < sizeof(*r);) {
+			n = write(pfd[1], (char *) r + off, sizeof(*r) - off);
+			if (n <= 0) {
+				break;
+			}
+			off += (size_t) n;
+		}
+		_exit(0);
+	}
+	close(pfd[1]);
+	while (got < sizeof(*r)
+	    && ((n = read(pfd[0], (char *) r + got, sizeof(*r) - got)) > 0
+	        || (n < 0 && errno == EINTR))) {
+		got += n > 0 ? (size_t) n : 0;
+	}
+	close(pfd[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) { }
+	if (got != sizeof(*r) || !WIFEXITED(status)
+	    || WEXITSTATUS(status) != 0) {
+		memset(r, 0, sizeof(*r));
+		r->rv     = GH_ECORRUPT;
+		r->opened = 1;
+		r->pos    = UINT64_MAX;
+		snprintf(r->why, sizeof(r->why),
+		    "the store's pages are damaged: the LMDB library faulted "
+		    "(signal %d) reading %.300s/ledger/data.mdb",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : 0, dir);
+	}
+	r->why[sizeof(r->why) - 1] = '\0';
+}
+
 static int
 cli_ledger_verify(const cli_ledger_args *a, const char *dir)
 {
-	cli_devnet *d = NULL;
-	uint64_t    pos;
-	char        why[512];
-	int         rv;
+	cli_verify_result r;
+	int               rv;
 
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
+	cli_ledger_verify_isolated(dir, &r);
+	rv = r.rv;
+	if (!r.opened) {
 		if (a->json) {
 			printf("{\"ok\":false,\"error\":\"%s\"}\n",
 			    gh_strerror(rv));
 		}
 		return (cli_fail(rv, "%s", dir));
 	}
-	rv = ledger_store_verify(cli_devnet_store(d), &pos, why, sizeof(why));
-	cli_devnet_close(d);
 	if (a->json) {
 		if (rv == GH_OK) {
-			printf("{\"ok\":true,\"detail\":\"%s\"}\n", why);
-		} else if (pos == UINT64_MAX) {
+			printf("{\"ok\":true,\"detail\":\"%s\"}\n", r.why);
+		} else if (r.pos == UINT64_MAX) {
 			printf("{\"ok\":false,\"error\":\"%s\",\"detail\":\"%"
 			       "s\"}\n",
-			    gh_strerror(rv), why);
+			    gh_strerror(rv), r.why);
 		} else {
 			printf(
 			    "{\"ok\":false,\"position\":%llu,\"error\":\"%s\","
 			    "\"detail\":\"%s\"}\n",
-			    (unsigned long long) pos, gh_strerror(rv), why);
+			    (unsigned long long) r.pos, gh_strerror(rv),
+			    r.why);
 		}
 	} else if (rv == GH_OK) {
-		printf("%s\n", why);
+		printf("%s\n", r.why);
 	}
 	if (rv == GH_OK) {
 		return (CLI_EXIT_OK);
 	}
 	if (!a->json) {
-		if (pos == UINT64_MAX) {
+		if (r.pos == UINT64_MAX) {
 			fprintf(stderr, "gpuhour: ledger verify: %s: %s\n",
-			    why, gh_strerror(rv));
+			    r.why, gh_strerror(rv));
 		} else {
 			fprintf(stderr,
 			    "gpuhour: ledger verify: entry #%llu: %s: %s\n",
-			    (unsigned long long) pos, why, gh_strerror(rv));
+			    (unsigned long long) r.pos, r.why,
+			    gh_strerror(rv));
 		}
 	}
 	return (CLI_EXIT_INVALID);

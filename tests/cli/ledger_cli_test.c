@@ -195,3 +195,53 @@ TEST_T(cli_ledger_wallet_shares_devnet, 300)
 	CHECK_EQ(rc, 3);
 #undef RUN
 }
+
+/* Random bit flips in the LMDB file: `ledger verify` answers 0 (the
+ * flips hit unused bytes) or 5 (damage found and named), never a crash. */
+TEST_T(cli_ledger_verify_damaged_file_never_crashes, 300)
+{
+	const char *d = th_tmpdir();
+	const char *b = th_bin();
+	char        path[1024], issuer[80], *out = NULL;
+	uint8_t    *orig = NULL, *buf = NULL;
+	size_t      n;
+	uint64_t    rnd   = 77;
+	int         found = 0;
+
+	CHECK_EQ(th_sh(NULL,
+	             "%s ledger genesis --datadir %s/dn "
+	             "--insecure-no-passphrase",
+	             b, d),
+	    0);
+	CHECK_EQ(th_sh(&out, "%s keys export-pub --file %s/dn/keys/issuer.key",
+	             b, d),
+	    0);
+	snprintf(issuer, sizeof(issuer), "%.64s", out);
+	free(out);
+	for (int i = 1; i <= 12; i++) {
+		CHECK_EQ(th_sh(NULL,
+		             "%s wallet mint --datadir %s/dn --key "
+		             "%s/dn/keys/issuer.key --to %s --amount %d",
+		             b, d, d, issuer, i),
+		    0);
+	}
+	snprintf(path, sizeof(path), "%s/dn/ledger/data.mdb", d);
+	CHECK_OK(gh_file_read(path, 64 << 20, &orig, &n));
+	CHECK(n > 8192);
+	buf = malloc(n);
+	for (int t = 0; t < 80; t++) {
+		int rc, flips = 1 + (int) (th_rand(&rnd) % 4);
+		memcpy(buf, orig, n);
+		for (int k = 0; k < flips; k++) {
+			size_t at = 8192 + th_rand(&rnd) % (n - 8192);
+			buf[at] ^= (uint8_t) (1u << (th_rand(&rnd) % 8));
+		}
+		CHECK_OK(gh_file_write_atomic(path, buf, n, 0600));
+		rc = th_sh(NULL, "%s ledger verify --datadir %s/dn", b, d);
+		CHECK(rc == 0 || rc == 5);
+		found += rc == 5;
+	}
+	CHECK(found > 0);
+	free(buf);
+	free(orig);
+}
