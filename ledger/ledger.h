@@ -484,8 +484,9 @@ int ledger_store_invariants(ledger_store *s, char *why, size_t cap);
  * checking the invariants, then compares the recomputed state with the
  * stored one.  On a problem returns its error, sets *pos to the
  * 0-based position of the entry (UINT64_MAX when not tied to one) and
- * writes a message into why.  Holds the write lock while it runs;
- * changes nothing.
+ * writes a message into why.  Replays into a scratch environment under
+ * $TMPDIR (else /tmp), removed afterwards; reads the store in one read
+ * transaction and changes nothing.
  */
 int ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap);
 

@@ -1298,30 +1298,120 @@ ledger_verify_log(ledger_store *s, MDB_txn *txn, uint64_t total, uint64_t *pos,
 	return (GH_OK);
 }
 
+/* Hash of every key and value of one database, in key order. */
+static int
+ledger_db_hash(MDB_txn *txn, MDB_dbi dbi, gh_hash *out)
+{
+	ledger_dbs d;
+
+	memset(&d, 0, sizeof(d));
+	d.objects = dbi;
+	return (ledger_state_hash_txn(txn, &d, out));
+}
+
+/* A scratch environment for the replay, removed by ledger_scratch_close. */
+typedef struct {
+	char       dir[PATH_MAX];
+	MDB_env   *env;
+	MDB_txn   *txn;
+	ledger_dbs db;
+} ledger_scratch;
+
+static int
+ledger_scratch_begin(ledger_scratch *x)
+{
+	int rc;
+
+	if ((rc = mdb_txn_begin(x->env, NULL, 0, &x->txn)) != 0
+	    || (rc = mdb_dbi_open(
+	            x->txn, "objects", MDB_CREATE, &x->db.objects))
+	        != 0
+	    || (rc = mdb_dbi_open(x->txn, "chains", MDB_CREATE, &x->db.chains))
+	        != 0) {
+		return (ledger_mdb_err(rc));
+	}
+	return (GH_OK);
+}
+
+static int
+ledger_scratch_open(ledger_store *s, ledger_scratch *x)
+{
+	const char *tmp = getenv("TMPDIR");
+	MDB_envinfo info;
+	int         rc;
+
+	memset(x, 0, sizeof(*x));
+	snprintf(x->dir, sizeof(x->dir), "%s/gh-verify-XXXXXX",
+	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+	if (mkdtemp(x->dir) == NULL) {
+		x->dir[0] = '\0';
+		return (gh_err_from_errno(errno));
+	}
+	if ((rc = mdb_env_info(s->env, &info)) != 0
+	    || (rc = mdb_env_create(&x->env)) != 0
+	    || (rc = mdb_env_set_maxdbs(x->env, 4)) != 0
+	    || (rc = mdb_env_set_mapsize(x->env, info.me_mapsize)) != 0
+	    || (rc = mdb_env_open(x->env, x->dir,
+	            MDB_NOTLS | MDB_NOSYNC | MDB_NOMETASYNC | MDB_WRITEMAP,
+	            0600))
+	        != 0) {
+		return (ledger_mdb_err(rc));
+	}
+	return (ledger_scratch_begin(x));
+}
+
+static void
+ledger_scratch_close(ledger_scratch *x)
+{
+	char path[PATH_MAX + 16];
+
+	if (x->txn != NULL) {
+		mdb_txn_abort(x->txn);
+	}
+	if (x->env != NULL) {
+		mdb_env_close(x->env);
+	}
+	if (x->dir[0] != '\0') {
+		snprintf(path, sizeof(path), "%s/data.mdb", x->dir);
+		unlink(path);
+		snprintf(path, sizeof(path), "%s/lock.mdb", x->dir);
+		unlink(path);
+		rmdir(x->dir);
+	}
+	memset(x, 0, sizeof(*x));
+}
+
+/* Replay commits its scratch state this often (LMDB bounds the pages
+ * one transaction may dirty). */
+#define LEDGER_VERIFY_COMMIT 4096
+
 int
 ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 {
-	MDB_txn     *txn = NULL;
-	MDB_cursor  *cur = NULL;
-	MDB_val      k, v, ek, ev;
-	ledger_cert *c = NULL;
-	gh_hash      stored, replayed;
-	uint64_t     i = 0, total = 0;
-	MDB_stat     st;
-	int          rc, rv;
+	MDB_txn       *txn = NULL; /* read: the store as it is */
+	MDB_cursor    *cur = NULL;
+	MDB_val        k, v, ek, ev;
+	ledger_cert   *c = NULL;
+	ledger_scratch x;
+	gh_hash        stored, replayed, sc, rch;
+	uint64_t       i = 0, total = 0;
+	MDB_stat       st;
+	int            rc, rv;
 
+	memset(&x, 0, sizeof(x));
 	*pos = UINT64_MAX;
 	snprintf(why, cap, "ok");
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		return (GH_ENOMEM);
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
 		rv = ledger_mdb_err(rc);
 		snprintf(why, cap, "cannot begin a transaction");
 		goto out;
 	}
-	if ((rv = ledger_state_hash_txn(txn, &s->db, &stored)) != GH_OK) {
-		snprintf(why, cap, "objects database unreadable");
+	if ((rv = ledger_state_hash_txn(txn, &s->db, &stored)) != GH_OK
+	    || (rv = ledger_db_hash(txn, s->db.chains, &sc)) != GH_OK) {
+		snprintf(why, cap, "objects or chain index unreadable");
 		goto out;
 	}
 	if ((rv = ledger_invariants_txn(txn, &s->db, why, cap)) != GH_OK) {
@@ -1335,11 +1425,16 @@ ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 		goto out;
 	}
 	total = st.ms_entries;
-	if ((rc = mdb_drop(txn, s->db.objects, 0)) != 0
-	    || (rc = mdb_drop(txn, s->db.chains, 0)) != 0
-	    || (rc = mdb_cursor_open(txn, s->db.applied, &cur)) != 0) {
+	/* The replay writes into a scratch environment: the store is only
+	 * read, and a node may keep writing meanwhile. */
+	if ((rv = ledger_scratch_open(s, &x)) != GH_OK) {
+		snprintf(why, cap,
+		    "cannot create a scratch store for the "
+		    "replay");
+		goto out;
+	}
+	if ((rc = mdb_cursor_open(txn, s->db.applied, &cur)) != 0) {
 		rv = ledger_mdb_err(rc);
-		snprintf(why, cap, "cannot reset the state for replay");
 		goto out;
 	}
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -1376,7 +1471,7 @@ ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 			goto out;
 		}
 		if ((rv = ledger_rules_apply(
-		         txn, &s->db, &s->g, &s->netid, &c->entry, &c->hash))
+		         x.txn, &x.db, &s->g, &s->netid, &c->entry, &c->hash))
 		    != GH_OK) {
 			snprintf(why, cap,
 			    "%s entry (seq %llu) breaks the rules",
@@ -1385,9 +1480,20 @@ ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 			goto out;
 		}
 		if ((total <= 4096 || i % 256 == 0 || i + 1 == total)
-		    && (rv = ledger_invariants_txn(txn, &s->db, why, cap))
+		    && (rv = ledger_invariants_txn(x.txn, &x.db, why, cap))
 		        != GH_OK) {
 			goto out;
+		}
+		if ((i + 1) % LEDGER_VERIFY_COMMIT == 0) {
+			rc    = mdb_txn_commit(x.txn);
+			x.txn = NULL;
+			if (rc != 0
+			    || (rv = ledger_scratch_begin(&x)) != GH_OK) {
+				rv = rc != 0 ? ledger_mdb_err(rc) : rv;
+				snprintf(
+				    why, cap, "scratch store for the replay");
+				goto out;
+			}
 		}
 	}
 	if (rc != MDB_NOTFOUND) {
@@ -1395,12 +1501,18 @@ ledger_store_verify(ledger_store *s, uint64_t *pos, char *why, size_t cap)
 		goto out;
 	}
 	*pos = UINT64_MAX;
-	if ((rv = ledger_state_hash_txn(txn, &s->db, &replayed)) != GH_OK) {
+	if ((rv = ledger_state_hash_txn(x.txn, &x.db, &replayed)) != GH_OK
+	    || (rv = ledger_db_hash(x.txn, x.db.chains, &rch)) != GH_OK) {
 		goto out;
 	}
 	if (memcmp(stored.b, replayed.b, 32) != 0) {
 		rv = GH_ECORRUPT;
 		snprintf(why, cap, "stored state differs from the replay");
+		goto out;
+	}
+	if (memcmp(sc.b, rch.b, 32) != 0) {
+		rv = GH_ECORRUPT;
+		snprintf(why, cap, "chain index differs from the replay");
 		goto out;
 	}
 	if ((rv = ledger_verify_log(s, txn, total, pos, why, cap)) != GH_OK) {
@@ -1456,6 +1568,7 @@ out:
 	if (txn != NULL) {
 		mdb_txn_abort(txn);
 	}
+	ledger_scratch_close(&x);
 	free(c);
 	return (rv);
 }

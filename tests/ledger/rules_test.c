@@ -519,3 +519,69 @@ TEST(ledger_rules_lot_equivocation_gossiped_freezes)
 	fx_free(&g2);
 	fx_free(&f);
 }
+
+TEST_T(ledger_store_verify_beyond_one_replay_batch, 300)
+{
+	fx           f;
+	ledger_cert *c[64];
+	int          res[64];
+	gh_hash      prev[FX_ACCTS];
+	uint64_t     seq[FX_ACCTS] = { 0 };
+	uint64_t     pos;
+	char         why[256];
+	int          total = 0;
+
+	memset(prev, 0, sizeof(prev));
+	CHECK_OK(fx_genesis(&f, 1));
+	CHECK_OK(fx_open(&f, th_tmpdir()));
+	for (int i = 0; i < FX_ACCTS; i++) {
+		CHECK_OK(fx_mint(&f, &f.pub[i], 1000000));
+	}
+	for (int i = 0; i < 64; i++) {
+		c[i] = malloc(sizeof(ledger_cert));
+	}
+	/* 4160 transfers in batches of 64, signed ahead of the store. */
+	for (int round = 0; round < 65; round++) {
+		for (int i = 0; i < 64; i++) {
+			int          a = i % FX_ACCTS;
+			ledger_entry e;
+			ledger_vote  v;
+			gh_hash      h, vh;
+			if (round == 0 && i < FX_ACCTS) {
+				ledger_account acc;
+				CHECK_OK(ledger_store_account(
+				    f.s, f.pub[a].b, 0, &acc));
+				seq[a]  = acc.seq;
+				prev[a] = acc.head;
+			}
+			fx_entry(&f, NULL, f.acct[a], LEDGER_TRANSFER, &e);
+			e.seq                = ++seq[a];
+			e.prev               = prev[a];
+			e.body.transfer.dest = LEDGER_DEST_ACCOUNT;
+			memcpy(e.body.transfer.to.b,
+			    f.pub[(a + 1) % FX_ACCTS].b, 32);
+			e.body.transfer.amount = 1;
+			CHECK_OK(ledger_entry_sign_account(&e, f.acct[a]));
+			ledger_entry_hash(&e, &h);
+			prev[a] = h;
+			ledger_vote_hash(&f.netid, &h, &vh);
+			v.netid = f.netid;
+			v.entry = h;
+			gh_ed_key_pub(f.val[0], &v.validator);
+			gh_ed_sign(f.val[0], &vh, &v.sig);
+			CHECK_OK(ledger_cert_build(&f.g, &e, &v, 1, c[i]));
+		}
+		CHECK_OK(ledger_store_ingest(f.s, c, 64, res));
+		for (int i = 0; i < 64; i++) {
+			CHECK_EQ(res[i], GH_OK);
+		}
+		total += 64;
+	}
+	CHECK_OK(ledger_store_verify(f.s, &pos, why, sizeof(why)));
+	CHECK(strstr(why, "4168 entries") != NULL);
+	for (int i = 0; i < 64; i++) {
+		free(c[i]);
+	}
+	(void) total;
+	fx_free(&f);
+}
