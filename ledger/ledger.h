@@ -392,7 +392,8 @@ const gh_hash        *ledger_store_netid(const ledger_store *s);
  * and only then fills *vote.  Voting again for the same entry returns
  * the same vote.  GH_ECONFLICT for a conflicting entry: when it is
  * signed by the same key, the equivocation proof is stored and the
- * object frozen; later entries on it get GH_EFROZEN.
+ * object frozen; later entries on it get GH_EFROZEN.  validator is
+ * borrowed for the call (one thread at a time per key handle).
  */
 int ledger_store_vote(ledger_store *s, const gh_ed_key *validator,
     const uint8_t *entry, size_t n, uint64_t now, ledger_vote *vote);

@@ -3,6 +3,7 @@
  * commit was acknowledged, and no validator ever signed two entries for
  * one object version. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -32,25 +33,30 @@ cr_report(int fd, const cr_rec *r)
 	(void) n;
 }
 
-/* The child: forever, an entry on some chain, voted, certified and
- * applied; reuses the entry a validator already voted on. */
-static void
-cr_child(const char *dir, int fd, uint64_t seed)
-{
-	fx       f;
-	uint64_t rnd = seed;
+typedef struct {
+	fx      *f;
+	int      fd;
+	int      part; /* 0: issuer, accounts 0 and 1; 1: accounts 2 and 3 */
+	uint64_t rnd;
+} cr_worker;
 
-	if (fx_genesis(&f, 4) != GH_OK) {
-		_exit(2);
-	}
-	{
-		ledger_store_opts o = { 0, 0, 0 }; /* durable */
-		if (ledger_store_open(dir, &f.g, &o, &f.s) != GH_OK) {
-			_exit(3);
-		}
-	}
+/* One writer of the child: forever, an entry on one of its chains,
+ * voted, certified and applied; reuses the entry a validator already
+ * voted on.  The two workers' chains are disjoint, so their commits
+ * are batched together by the store's writer thread. */
+static void *
+cr_worker_main(void *arg)
+{
+	cr_worker *w   = arg;
+	fx        *fp  = w->f;
+	int        fd  = w->fd;
+	uint64_t   rnd = w->rnd;
+#define f (*fp)
 	for (;;) {
-		int                a = (int) (th_rand(&rnd) % (CR_ACCTS + 1));
+		int a = w->part == 0 ? (int) (th_rand(&rnd) % 3 == 2
+		                ? CR_ACCTS
+		                : (int) (th_rand(&rnd) % 2))
+		                     : 2 + (int) (th_rand(&rnd) % 2);
 		const gh_acct_key *k = a == CR_ACCTS ? f.issuer : f.acct[a];
 		ledger_entry       e;
 		ledger_objver      ov;
@@ -63,6 +69,11 @@ cr_child(const char *dir, int fd, uint64_t seed)
 		gh_acct_pub        pub;
 
 		if (a != CR_ACCTS && fx_balance(&f, &f.pub[a]) == 0) {
+			if (w->part == 1) {
+				free(c);
+				usleep(1000);
+				continue;
+			}
 			a = CR_ACCTS;
 			k = f.issuer;
 		}
@@ -124,6 +135,35 @@ cr_child(const char *dir, int fd, uint64_t seed)
 		}
 		free(c);
 	}
+#undef f
+	return (NULL);
+}
+
+static void
+cr_child(const char *dir, int fd, uint64_t seed)
+{
+	/* One set of key handles per worker: a handle is not shared
+	 * between threads (base.h).  The store is. */
+	fx        f[2];
+	cr_worker w[2];
+	pthread_t th;
+
+	if (fx_genesis(&f[0], 4) != GH_OK || fx_genesis(&f[1], 4) != GH_OK) {
+		_exit(2);
+	}
+	{
+		ledger_store_opts o = { 0, 0, 0 }; /* durable */
+		if (ledger_store_open(dir, &f[0].g, &o, &f[0].s) != GH_OK) {
+			_exit(3);
+		}
+		f[1].s = f[0].s;
+	}
+	w[0] = (cr_worker) { &f[0], fd, 0, seed };
+	w[1] = (cr_worker) { &f[1], fd, 1, seed ^ 0x5555 };
+	if (pthread_create(&th, NULL, cr_worker_main, &w[1]) != 0) {
+		_exit(7);
+	}
+	cr_worker_main(&w[0]);
 }
 
 TEST_T(ledger_crash_sigkill_reopen_verify, 600)
