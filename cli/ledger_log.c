@@ -54,9 +54,10 @@ static const char cli_ledger_log_usage[]
       "                  each other (a split view).\n"
       "checkpoints       the latest checkpoint of each validator.\n"
       "\n"
-      "  --data DIR       data folder (default $GPUHOUR_HOME, else "
-      "~/.gpuhour);\n"
-      "                   the store is DIR/ledger\n"
+      "  --data DIR       data folder (also --datadir; default "
+      "$GPUHOUR_HOME/devnet,\n"
+      "                   else ~/.gpuhour/devnet); the store is "
+      "DIR/ledger\n"
       "  --size N         prove against the tree of N entries\n"
       "  --out FILE       write the canonical encoding to FILE\n"
       "  --check FILE     verify the bundle in FILE\n"
@@ -75,6 +76,7 @@ enum {
 
 static const struct option cli_ledger_log_opts[] = {
 	{ "data", required_argument, NULL, OPT_DATA },
+	{ "datadir", required_argument, NULL, OPT_DATA },
 	{ "size", required_argument, NULL, OPT_SIZE },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "check", required_argument, NULL, OPT_CHECK },
@@ -126,7 +128,7 @@ cli_ledger_hex(const void *p, char out[65])
 static int
 cli_ledger_open(const cli_ledger_log_args *a, ledger_logdb **db)
 {
-	char        home[PATH_MAX], dir[PATH_MAX + 16], file[PATH_MAX + 32];
+	char        home[PATH_MAX], dir[PATH_MAX + 32], file[PATH_MAX + 48];
 	struct stat st;
 	int         rv;
 
@@ -136,10 +138,13 @@ cli_ledger_open(const cli_ledger_log_args *a, ledger_logdb **db)
 		    >= (int) sizeof(home)) {
 			return (cli_fail(GH_ETOOLONG, "--data"));
 		}
+		snprintf(dir, sizeof(dir), "%s/ledger", home);
 	} else if ((rv = cli_home(home, sizeof(home))) != GH_OK) {
 		return (cli_fail(rv, "data folder"));
+	} else {
+		/* The same default as the ledger core's commands. */
+		snprintf(dir, sizeof(dir), "%s/devnet/ledger", home);
 	}
-	snprintf(dir, sizeof(dir), "%s/ledger", home);
 	snprintf(file, sizeof(file), "%s/data.mdb", dir);
 	if (stat(file, &st) != 0) {
 		fprintf(stderr, "gpuhour: no ledger store at %s\n", dir);

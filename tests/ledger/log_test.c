@@ -574,6 +574,16 @@ TEST_T(log_cli_proof_check_consistency_evidence, 120)
 	CHECK_EQ(th_sh(&out, "%s ledger checkpoints --data %s", bin, data), 0);
 	CHECK(strstr(out, vhex) != NULL);
 	free(out);
+	/* --datadir, and the default $GPUHOUR_HOME/devnet. */
+	CHECK_EQ(
+	    th_sh(NULL, "%s ledger checkpoints --datadir %s", bin, data), 0);
+	CHECK_EQ(th_sh(&out,
+	             "mkdir -p %s/h && ln -s %s %s/h/devnet && "
+	             "GPUHOUR_HOME=%s/h %s ledger checkpoints --json",
+	             data, data, data, data, bin),
+	    0);
+	CHECK(strstr(out, vhex) != NULL);
+	free(out);
 	CHECK_EQ(th_sh(NULL, "%s ledger frobnicate --data %s", bin, data), 2);
 	CHECK_EQ(
 	    th_sh(NULL, "%s ledger evidence --data %s/nowhere", bin, data), 3);
