@@ -400,54 +400,6 @@ cli_ledger_verify(const cli_ledger_args *a, const char *dir)
 	return (CLI_EXIT_INVALID);
 }
 
-/*
- * The transparency log's verbs, in cli/ledger_log.c.  They take --data
- * DIR (the store is DIR/ledger): --datadir is passed on as --data, and
- * without either the devnet data dir is (except for proof --check,
- * which reads no store).
- */
-static int
-cli_ledger_to_log(int argc, char **argv)
-{
-	char **av = calloc((size_t) argc + 3, sizeof(*av));
-	char   dir[PATH_MAX];
-	int    n = 0, have = 0, rv;
-
-	if (av == NULL) {
-		return (cli_fail(GH_ENOMEM, "ledger"));
-	}
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--datadir") == 0) {
-			av[n++] = "--data";
-			have    = 1;
-		} else if (strncmp(argv[i], "--datadir=", 10) == 0) {
-			/* "--data=" + value, in place: "--datadir=" is
-			 * longer. */
-			memmove(argv[i] + 7, argv[i] + 10,
-			    strlen(argv[i] + 10) + 1);
-			av[n++] = argv[i];
-			have    = 1;
-		} else {
-			/* --check works offline, with no store. */
-			if (strcmp(argv[i], "--data") == 0
-			    || strncmp(argv[i], "--data=", 7) == 0
-			    || strcmp(argv[i], "--check") == 0
-			    || strncmp(argv[i], "--check=", 8) == 0) {
-				have = 1;
-			}
-			av[n++] = argv[i];
-		}
-	}
-	if (!have && cli_devnet_dir(NULL, dir, sizeof(dir)) == GH_OK) {
-		av[n++] = "--data";
-		av[n++] = dir;
-	}
-	av[n] = NULL;
-	rv    = cli_ledger_log_main(n, av);
-	free(av);
-	return (rv);
-}
-
 int
 cli_ledger_main(int argc, char **argv)
 {
@@ -468,7 +420,9 @@ cli_ledger_main(int argc, char **argv)
 	if (strcmp(verb, "proof") == 0 || strcmp(verb, "consistency") == 0
 	    || strcmp(verb, "evidence") == 0
 	    || strcmp(verb, "checkpoints") == 0) {
-		return (cli_ledger_to_log(argc, argv));
+		/* The transparency log's verbs (cli/ledger_log.c); they take
+		 * the same --datadir and default data dir. */
+		return (cli_ledger_log_main(argc, argv));
 	}
 	optind = 1;
 	opterr = 0;
