@@ -34,6 +34,8 @@ struct ledger_store {
 	unsigned       threads;
 	uint64_t       applied; /* next position in the applied order */
 	ledger_log    *log;     /* the transparency log, same environment */
+	gh_hash       *logq;    /* writer thread: hashes applied in this job */
+	size_t         nlogq, caplogq;
 
 	pthread_t       writer;
 	int             writer_started;
@@ -388,6 +390,7 @@ ledger_store_close(ledger_store *s)
 		mdb_env_close(s->env);
 	}
 	ledger_log_close(s->log);
+	free(s->logq);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv_work);
 	pthread_cond_destroy(&s->cv_done);
@@ -672,18 +675,43 @@ ledger_verify_main(void *arg)
 }
 
 /*
- * The transparency log: each applied entry's hash is appended as a leaf
- * in the write transaction that applies it, so the log's leaf i is the
- * entry at applied position i.
+ * The transparency log: each applied entry's hash becomes a leaf in the
+ * write transaction that applies it, so the log's leaf i is the entry
+ * at applied position i.  Hashes are queued while a job applies and
+ * appended together at its end (ledger_log_flush), reading the tree's
+ * right edge once.  Writer thread only.
  */
 static int
 ledger_log_hook(ledger_store *s, MDB_txn *txn, uint64_t pos, const gh_hash *h)
 {
-	uint64_t idx = 0;
+	(void) txn;
+	(void) pos;
+	if (s->nlogq == s->caplogq) {
+		size_t   cap = s->caplogq ? s->caplogq * 2 : 256;
+		gh_hash *q   = realloc(s->logq, cap * sizeof(*q));
+		if (q == NULL) {
+			return (GH_ENOMEM);
+		}
+		s->logq    = q;
+		s->caplogq = cap;
+	}
+	s->logq[s->nlogq++] = *h;
+	return (GH_OK);
+}
+
+static int
+ledger_log_flush(ledger_store *s, MDB_txn *txn)
+{
+	uint64_t first = 0;
+	size_t   n     = s->nlogq;
 	int      rv;
 
-	rv = ledger_log_append(s->log, txn, h->b, 32, &idx);
-	if (rv == GH_EEXIST || (rv == GH_OK && idx != pos)) {
+	s->nlogq = 0;
+	if (n == 0) {
+		return (GH_OK);
+	}
+	rv = ledger_log_append_many(s->log, txn, s->logq, n, &first);
+	if (rv == GH_EEXIST || (rv == GH_OK && first + n != s->applied)) {
 		return (GH_ECORRUPT);
 	}
 	return (rv);
@@ -834,6 +862,8 @@ ledger_ingest_fn(ledger_store *s, MDB_txn *txn, void *arg)
 	ledger_ingest_job *j       = arg;
 	int                applied = 0, waiting = 0, rv;
 
+	s->nlogq = 0;
+
 	for (size_t i = 0; i < j->n; i++) {
 		if (j->res[i] != GH_OK || j->bytes[i] == NULL) {
 			continue;
@@ -849,12 +879,12 @@ ledger_ingest_fn(ledger_store *s, MDB_txn *txn, void *arg)
 	(void) waiting;
 	if (applied > 0) {
 		MDB_stat st;
-		if (mdb_stat(txn, s->db.pending, &st) == 0
-		    && st.ms_entries > 0) {
-			return (ledger_pending_drain(s, txn));
+		if (mdb_stat(txn, s->db.pending, &st) == 0 && st.ms_entries > 0
+		    && (rv = ledger_pending_drain(s, txn)) != GH_OK) {
+			return (rv);
 		}
 	}
-	return (GH_OK);
+	return (ledger_log_flush(s, txn));
 }
 
 /* Verifies certs[0..n) on the worker threads and this one. */
