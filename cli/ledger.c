@@ -32,15 +32,19 @@ static const char cli_ledger_usage[]
       "issuer.key and treasury.key.  The network id is the hash of the\n"
       "genesis' canonical form.  show prints the network and the store's\n"
       "counts; verify replays the store from genesis, checks every\n"
-      "signature, certificate and invariant, and reports the first problem\n"
-      "with its position (exit 5), and recomputes the transparency log's\n"
-      "root.\n"
+      "signature, certificate and invariant, recomputes the transparency\n"
+      "log's root, and reports the first problem with its position (exit\n"
+      "5).\n"
       "\n"
       "  --datadir DIR   devnet data dir (default $GPUHOUR_HOME/devnet)\n"
       "  --network NAME  network name (default devnet)\n"
       "  --validators N  committee size, 3f+1 (default 4)\n"
       "  --fee-bps BPS   protocol fee in basis points (default 100)\n"
       "  --lease-grace SECS, --clock-margin SECS  (default 600, 30)\n"
+      "  --passphrase-env VAR       genesis: encrypt the devnet's key files\n"
+      "                             with the passphrase in $VAR (else\n"
+      "                             $GPUHOUR_PASSPHRASE, else a prompt)\n"
+      "  --insecure-no-passphrase   genesis: key files unencrypted (tests)\n"
       "  --json          machine-readable output\n";
 
 enum {

@@ -17,7 +17,7 @@ static const cli_command cli_commands[] = {
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,
-	    "devnet genesis, show and verify the ledger" },
+	    "the ledger: genesis, show, verify, log proofs" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
 	    "transfer, claim" },
