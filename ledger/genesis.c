@@ -53,8 +53,19 @@ ledger_genesis_parse(
 
 	memset(g, 0, sizeof(*g));
 	*line = 0;
-	if (n > LEDGER_GENESIS_TEXT_MAX || memchr(text, '\0', n) != NULL) {
+	if (n > LEDGER_GENESIS_TEXT_MAX) {
 		return (GH_EINVAL);
+	}
+	{
+		/* A NUL byte: name its line. */
+		const char *z = memchr(text, '\0', n);
+		if (z != NULL) {
+			*line = 1;
+			for (const char *c = text; c < z; c++) {
+				*line += *c == '\n';
+			}
+			return (GH_EINVAL);
+		}
 	}
 	if ((buf = malloc(n + 1)) == NULL) {
 		return (GH_ENOMEM);

@@ -326,3 +326,50 @@ TEST(ledger_genesis_text_roundtrip_and_errors)
 	f.g.n = 4;
 	fx_free(&f);
 }
+
+/* The genesis text: every truncation and bit flip either fails to parse
+ * (with a line number) or formats back to the same network id. */
+TEST(ledger_genesis_bitflip_truncation)
+{
+	fx             f;
+	ledger_genesis g, g2;
+	char          *text = NULL, *t, *back = NULL;
+	size_t         n;
+	unsigned       line;
+	gh_hash        a, b;
+	int            parsed = 0;
+
+	CHECK_OK(fx_genesis(&f, 4));
+	CHECK_OK(ledger_genesis_format(&f.g, &text));
+	n = strlen(text);
+	t = malloc(n + 1);
+	for (size_t i = 0; i <= n * 8 + n; i++) {
+		size_t len = n;
+		memcpy(t, text, n);
+		if (i < n) {
+			len = i; /* truncation */
+		} else {
+			size_t bit = i - n;
+			if (bit >= n * 8) {
+				break;
+			}
+			t[bit / 8] ^= (char) (1u << (bit % 8));
+		}
+		if (ledger_genesis_parse(t, len, &g, &line) != GH_OK) {
+			CHECK(line >= 1 || len == 0);
+			continue;
+		}
+		parsed++;
+		CHECK_OK(ledger_genesis_format(&g, &back));
+		CHECK_OK(ledger_genesis_parse(back, strlen(back), &g2, &line));
+		ledger_genesis_netid(&g, &a);
+		ledger_genesis_netid(&g2, &b);
+		CHECK_MEM(a.b, b.b, 32);
+		free(back);
+		back = NULL;
+	}
+	CHECK(parsed > 0);
+	free(t);
+	free(text);
+	fx_free(&f);
+}
