@@ -112,6 +112,9 @@ TEST_T(ledger_committee_conflicts_never_both_certified, 300)
 	}
 	CHECK(certified_one > 0);
 	CHECK(proofs > 0);
+	printf("    150 conflicting pairs: %d certified (never both), %d "
+	       "equivocation proofs held\n",
+	    certified_one, proofs);
 	/* Every validator applied the same certificates. */
 	{
 		gh_hash h0, h;
