@@ -84,6 +84,8 @@ $(info gpuhour: nvcc not found at $(NVCC): building the CPU backend only)
 endif
 endif
 
+.SECONDARY:
+
 .PHONY: all test demo asan fuzz fuzz-run bench install clean format \
 	format-check deps
 
@@ -141,7 +143,8 @@ FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz: $(DEPS_OK)
-	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) \
+	    FUZZ_BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
 	    CFLAGS="$(FUZZ_CFLAGS)" CUDA_MOD= fuzz-bins
 
 fuzz-bins: $(FUZZ_BINS)
