@@ -1,7 +1,9 @@
 /*
- * book.c - the order book: offers by asset in a hash table, ranked in
- * skip lists (all offers, one per GPU model, one per region) so a match
- * walks only the offers that can qualify, best first.
+ * book.c - the order book: offers by asset in a hash table, and ranked
+ * in buckets, one skip list per (GPU model, region, billing).  Each
+ * bucket keeps bounds on what it holds (largest memory, longest lease,
+ * the models served) so a match skips the buckets that cannot qualify
+ * and merges the others best first, stopping at the price cap.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,6 @@
 #include "market/market.h"
 
 #define BOOK_LEVELS       16
-#define BOOK_INDEXES      3 /* all, by GPU model, by region */
 #define BOOK_FILE_VERSION 1
 #define BOOK_FILE_TYPE    3
 #define BOOK_FILE_MAX     (1u << 30)
@@ -20,34 +21,36 @@ struct book_entry {
 	market_offer offer;
 	gh_hash      id;
 	int          level;
-	book_entry  *next[]; /* BOOK_INDEXES * level links */
+	book_entry  *next[]; /* level links */
 };
 
-/* A ranked list of entries: one skip list. */
+/*
+ * A bucket: the offers of one (GPU model, region, billing), ranked in a
+ * skip list.  The bounds only grow (a removal leaves them as they are),
+ * so they are safe upper bounds for skipping.
+ */
 typedef struct {
 	book_entry *head[BOOK_LEVELS];
 	size_t      count;
-	char        name[MARKET_GPU_MODEL_MAX + 1]; /* bucket key */
+	char        model[MARKET_GPU_MODEL_MAX + 1];
+	char        region[MARKET_REGION_MAX + 1];
+	uint8_t     billing;
+	uint64_t    max_memory;
+	uint64_t    max_lease;
+	uint64_t    max_until;
+	uint64_t    served; /* bit (first byte of model hash % 64) */
 } book_list;
-
-typedef struct {
-	book_list *v;
-	size_t     n;
-	size_t     cap;
-} book_buckets;
 
 struct market_book {
 	book_entry      **slots; /* open addressing by asset id */
 	size_t            nslots;
 	size_t            count;
-	book_list         all;
-	book_buckets      models;
-	book_buckets      regions;
+	book_list        *lists;
+	size_t            nlists;
+	size_t            caplists;
 	uint64_t          rng;
 	market_book_stats stats;
 };
-
-#define NEXT(e, idx, lvl) ((e)->next[(idx) * (e)->level + (lvl)])
 
 static int
 book_rank(const book_entry *a, const book_entry *b)
@@ -68,82 +71,96 @@ book_rank(const book_entry *a, const book_entry *b)
 
 /* The link out of x at lvl; x == NULL is the list's head. */
 static book_entry **
-book_link(book_list *l, book_entry *x, int idx, int lvl)
+book_link(book_list *l, book_entry *x, int lvl)
 {
-	return (x == NULL ? &l->head[lvl] : &NEXT(x, idx, lvl));
+	return (x == NULL ? &l->head[lvl] : &x->next[lvl]);
 }
 
 /* For each level, the link that points at the first entry not ranked
  * before e. */
 static void
-book_list_find(
-    book_list *l, int idx, const book_entry *e, book_entry ***update)
+book_list_find(book_list *l, const book_entry *e, book_entry ***update)
 {
 	book_entry *x = NULL;
 	book_entry *n;
 
 	for (int lvl = BOOK_LEVELS - 1; lvl >= 0; lvl--) {
-		while ((n = *book_link(l, x, idx, lvl)) != NULL
+		while ((n = *book_link(l, x, lvl)) != NULL
 		    && book_rank(n, e) < 0) {
 			x = n;
 		}
-		update[lvl] = book_link(l, x, idx, lvl);
+		update[lvl] = book_link(l, x, lvl);
 	}
 }
 
 static void
-book_list_insert(book_list *l, int idx, book_entry *e)
+book_list_insert(book_list *l, book_entry *e)
 {
-	book_entry **update[BOOK_LEVELS];
+	book_entry        **update[BOOK_LEVELS];
+	const market_offer *o = &e->offer;
 
-	book_list_find(l, idx, e, update);
+	book_list_find(l, e, update);
 	for (int lvl = 0; lvl < e->level; lvl++) {
-		NEXT(e, idx, lvl) = *update[lvl];
-		*update[lvl]      = e;
+		e->next[lvl] = *update[lvl];
+		*update[lvl] = e;
 	}
 	l->count++;
+	l->max_memory
+	    = o->memory_mib > l->max_memory ? o->memory_mib : l->max_memory;
+	l->max_lease
+	    = o->max_lease > l->max_lease ? o->max_lease : l->max_lease;
+	l->max_until
+	    = o->avail_until > l->max_until ? o->avail_until : l->max_until;
+	for (uint32_t i = 0; i < o->n_models; i++) {
+		l->served |= 1ULL << (o->models[i].b[0] & 63);
+	}
 }
 
 static void
-book_list_remove(book_list *l, int idx, book_entry *e)
+book_list_remove(book_list *l, book_entry *e)
 {
 	book_entry **update[BOOK_LEVELS];
 
-	book_list_find(l, idx, e, update);
+	book_list_find(l, e, update);
 	for (int lvl = 0; lvl < e->level; lvl++) {
 		if (*update[lvl] == e) {
-			*update[lvl] = NEXT(e, idx, lvl);
+			*update[lvl] = e->next[lvl];
 		}
 	}
 	l->count--;
 }
 
-/* The bucket named name, created when create is set; NULL if absent or
+/* The bucket of offer o, created when create is set; NULL if absent or
  * out of memory. */
 static book_list *
-book_bucket(book_buckets *b, const char *name, int create)
+book_bucket(market_book *b, const market_offer *o, int create)
 {
 	book_list *v;
 
-	for (size_t i = 0; i < b->n; i++) {
-		if (strcmp(b->v[i].name, name) == 0) {
-			return (&b->v[i]);
+	for (size_t i = 0; i < b->nlists; i++) {
+		v = &b->lists[i];
+		if (v->billing == o->billing
+		    && strcmp(v->model, o->gpu_model) == 0
+		    && strcmp(v->region, o->region) == 0) {
+			return (v);
 		}
 	}
 	if (!create) {
 		return (NULL);
 	}
-	if (b->n == b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 8;
-		if ((v = realloc(b->v, cap * sizeof(*v))) == NULL) {
+	if (b->nlists == b->caplists) {
+		size_t cap = b->caplists ? b->caplists * 2 : 16;
+		if ((v = realloc(b->lists, cap * sizeof(*v))) == NULL) {
 			return (NULL);
 		}
-		b->v   = v;
-		b->cap = cap;
+		b->lists    = v;
+		b->caplists = cap;
 	}
-	v = &b->v[b->n++];
+	v = &b->lists[b->nlists++];
 	memset(v, 0, sizeof(*v));
-	snprintf(v->name, sizeof(v->name), "%s", name);
+	memcpy(v->model, o->gpu_model, sizeof(v->model));
+	memcpy(v->region, o->region, sizeof(v->region));
+	v->billing = o->billing;
 	return (v);
 }
 
@@ -242,8 +259,7 @@ market_book_free(market_book *b)
 		free(b->slots[i]);
 	}
 	free(b->slots);
-	free(b->models.v);
-	free(b->regions.v);
+	free(b->lists);
 	free(b);
 }
 
@@ -262,9 +278,7 @@ market_book_stats_get(const market_book *b, market_book_stats *out)
 static void
 book_unlink(market_book *b, book_entry *e)
 {
-	book_list_remove(&b->all, 0, e);
-	book_list_remove(book_bucket(&b->models, e->offer.gpu_model, 0), 1, e);
-	book_list_remove(book_bucket(&b->regions, e->offer.region, 0), 2, e);
+	book_list_remove(book_bucket(b, &e->offer, 0), e);
 }
 
 static int
@@ -289,7 +303,7 @@ book_put(market_book *b, const market_offer *o, const gh_hash *id)
 	size_t      i   = book_find_slot(b, &o->asset);
 	book_entry *old = b->slots[i];
 	book_entry *e;
-	book_list  *ml, *rl;
+	book_list  *l;
 	int         lvl;
 
 	if (old != NULL && o->seq <= old->offer.seq) {
@@ -322,22 +336,18 @@ book_put(market_book *b, const market_offer *o, const gh_hash *id)
 	if ((b->count + 1) * 2 > b->nslots && book_grow(b) != GH_OK) {
 		return (GH_ENOMEM);
 	}
-	if ((ml = book_bucket(&b->models, o->gpu_model, 1)) == NULL
-	    || (rl = book_bucket(&b->regions, o->region, 1)) == NULL) {
+	if ((l = book_bucket(b, o, 1)) == NULL) {
 		return (GH_ENOMEM);
 	}
 	lvl = book_level(b);
-	e   = malloc(
-	      sizeof(*e) + sizeof(book_entry *) * (size_t) (BOOK_INDEXES * lvl));
+	e   = malloc(sizeof(*e) + sizeof(book_entry *) * (size_t) lvl);
 	if (e == NULL) {
 		return (GH_ENOMEM);
 	}
 	e->offer = *o;
 	e->id    = *id;
 	e->level = lvl;
-	book_list_insert(&b->all, 0, e);
-	book_list_insert(ml, 1, e);
-	book_list_insert(rl, 2, e);
+	book_list_insert(l, e);
 	b->slots[book_find_slot(b, &o->asset)] = e;
 	b->count++;
 	return (GH_OK);
@@ -510,38 +520,86 @@ book_matches(const market_offer *o, const market_filter *f, uint64_t now)
 	return (1);
 }
 
+/* Whether bucket l can hold an offer that passes f at now. */
+static int
+book_list_may_match(const book_list *l, const market_filter *f, uint64_t now)
+{
+	uint64_t secs = 0;
+
+	if (l->count == 0 || l->max_until <= now
+	    || (f->billing != 0 && l->billing != f->billing)
+	    || (f->gpu_model != NULL && strcmp(f->gpu_model, l->model) != 0)
+	    || (f->region != NULL && strcmp(f->region, l->region) != 0)
+	    || f->min_memory_mib > l->max_memory) {
+		return (0);
+	}
+	if (f->hours != 0
+	    && (gh_mul_u64(f->hours, 3600, &secs) != GH_OK
+	        || secs > l->max_lease)) {
+		return (0);
+	}
+	if (f->model != NULL
+	    && (l->served & (1ULL << (f->model->b[0] & 63))) == 0) {
+		return (0);
+	}
+	return (1);
+}
+
+#define BOOK_MERGE_MAX 64
+
 int
 market_book_match(const market_book *b, const market_filter *f, uint64_t now,
     market_offer *out, size_t max, size_t *count)
 {
-	const book_list *l   = &b->all;
-	int              idx = 0;
-	size_t           k   = 0;
+	const book_entry  *stack[BOOK_MERGE_MAX];
+	const book_entry **cur  = stack;
+	size_t             ncur = 0;
+	size_t             k    = 0;
 
 	*count = 0;
-	/* Walk the smallest index that the filter names. */
-	if (f->gpu_model != NULL) {
-		l = book_bucket((book_buckets *) &b->models, f->gpu_model, 0);
-		idx = 1;
+	if (b->nlists > BOOK_MERGE_MAX
+	    && (cur = malloc(b->nlists * sizeof(*cur))) == NULL) {
+		return (GH_ENOMEM);
 	}
-	if (f->region != NULL) {
-		const book_list *r
-		    = book_bucket((book_buckets *) &b->regions, f->region, 0);
-		if (r == NULL || (l != NULL && r->count < l->count)) {
-			l   = r;
-			idx = 2;
+	for (size_t i = 0; i < b->nlists; i++) {
+		const book_list *l = &b->lists[i];
+		if (!book_list_may_match(l, f, now)) {
+			continue;
 		}
+		cur[ncur++] = l->head[0];
 	}
-	if (l == NULL) {
-		return (GH_OK);
-	}
-	for (const book_entry *e = l->head[0]; e != NULL && k < max;
-	     e                   = e->next[idx * e->level]) {
-		if (book_matches(&e->offer, f, now)) {
-			out[k++] = e->offer;
+	/* Merge the candidate buckets best first.  Each cursor first
+	 * skips to its next qualifying offer; a bucket whose next offer
+	 * is above the price cap is done. */
+	while (k < max) {
+		size_t best = ncur;
+		for (size_t i = 0; i < ncur; i++) {
+			while (cur[i] != NULL
+			    && (f->max_price == 0
+			        || cur[i]->offer.price <= f->max_price)
+			    && !book_matches(&cur[i]->offer, f, now)) {
+				cur[i] = cur[i]->next[0];
+			}
+			if (cur[i] != NULL && f->max_price != 0
+			    && cur[i]->offer.price > f->max_price) {
+				cur[i] = NULL;
+			}
+			if (cur[i] != NULL
+			    && (best == ncur
+			        || book_rank(cur[i], cur[best]) < 0)) {
+				best = i;
+			}
 		}
+		if (best == ncur) {
+			break;
+		}
+		out[k++]  = cur[best]->offer;
+		cur[best] = cur[best]->next[0];
 	}
 	*count = k;
+	if (cur != stack) {
+		free(cur);
+	}
 	return (GH_OK);
 }
 
@@ -556,9 +614,13 @@ market_book_save(const market_book *b, const char *path)
 	gh_writer_init(&w);
 	gh_put_header(&w, BOOK_FILE_VERSION, BOOK_FILE_TYPE);
 	gh_put_u32(&w, (uint32_t) b->count);
-	for (const book_entry *e = b->all.head[0]; e != NULL; e = e->next[0]) {
-		uint8_t *q;
-		size_t   m;
+	for (size_t i = 0; i < b->nslots; i++) {
+		const book_entry *e = b->slots[i];
+		uint8_t          *q;
+		size_t            m;
+		if (e == NULL) {
+			continue;
+		}
 		if ((rv = market_offer_encode(&e->offer, &q, &m)) != GH_OK) {
 			gh_writer_free(&w);
 			return (rv);

@@ -281,3 +281,29 @@ TEST(book_expire_save_and_load)
 	market_book_free(c);
 	gh_ed_key_free(k);
 }
+
+TEST(book_match_merges_many_buckets_in_rank_order)
+{
+	market_book  *b = NULL;
+	gh_ed_key    *k = book_node();
+	market_offer  o, res[10];
+	market_filter f;
+	size_t        got;
+
+	CHECK_OK(market_book_new(&b));
+	/* 200 offers in 100 regions: more buckets than the merge's stack */
+	for (uint64_t i = 0; i < 200; i++) {
+		mu_offer(&o, i);
+		snprintf(o.region, sizeof(o.region), "r%03d", (int) (i % 100));
+		o.price = 1000 + (i * 37) % 200;
+		CHECK_OK(put(b, &o, k, NULL, NULL));
+	}
+	memset(&f, 0, sizeof(f));
+	CHECK_OK(market_book_match(b, &f, MU_NOW, res, 10, &got));
+	CHECK_EQ(got, 10);
+	for (size_t i = 0; i < got; i++) {
+		CHECK_EQ(res[i].price, 1000 + i);
+	}
+	market_book_free(b);
+	gh_ed_key_free(k);
+}
