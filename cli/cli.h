@@ -49,5 +49,8 @@ void cli_pass_free(char *p);
 
 int cli_keys_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+/* `gpuhour ledger proof|consistency|evidence|checkpoints` (the
+ * transparency log's verbs): argv[0] = "ledger", argv[1] the verb. */
+int cli_ledger_log_main(int argc, char **argv);
 
 #endif

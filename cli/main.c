@@ -16,6 +16,9 @@ typedef struct {
 static const cli_command cli_commands[] = {
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
+	/* Temporary (log branch): the ledger core's `ledger` routes the log's
+	 * verbs to cli_ledger_log_main. */
+	{ "ledger", cli_ledger_log_main, "transparency log proofs, evidence" },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
