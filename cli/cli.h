@@ -49,5 +49,6 @@ void cli_pass_free(char *p);
 
 int cli_keys_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
+int cli_node_main(int argc, char **argv);
 
 #endif

@@ -16,6 +16,7 @@ typedef struct {
 static const cli_command cli_commands[] = {
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
+	{ "node", cli_node_main, "run the node daemon and talk to it" },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
