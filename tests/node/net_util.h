@@ -153,8 +153,12 @@ tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 			snprintf(text + off, sizeof(text) - (size_t) off,
 			    "%s\n", extra);
 		}
-		snprintf(
-		    t->conf[i], sizeof(t->conf[i]), "%s/node.conf", t->dir[i]);
+		{
+			char conf[sizeof(t->conf[i])];
+			snprintf(
+			    conf, sizeof(conf), "%s/node.conf", t->dir[i]);
+			memcpy(t->conf[i], conf, sizeof(conf));
+		}
 		if ((rv = tn_write(t->conf[i], text)) != GH_OK) {
 			return (rv);
 		}
