@@ -62,6 +62,7 @@ typedef struct {
 	uint32_t    backoff_ms;
 	int         conn;     /* outbound connection, -1 */
 	int         hello_ok; /* said HELLO to us since we started */
+	int         dialback; /* dialed us: connect back (gossip both ways) */
 	int         dirty;    /* to be written to LMDB */
 	node_bucket bucket;
 } node_peer;
@@ -1499,11 +1500,12 @@ node_on_hello(node *n, const node_env *e, node_pipe *pp)
 	n->peers[p].hello_ok  = 1;
 	n->peers[p].last_seen = gh_time_now();
 	pp->peer              = p;
-	for (int i = 0; i < NODE_CONNS_MAX; i++) {
-		active += n->conns[i].used;
-	}
-	/* Dial back soon: gossip flows on our own outbound connections. */
-	if (n->peers[p].conn < 0 && (uint32_t) active < n->cfg.max_peers) {
+	(void) active;
+	/* Connect back: pushes flow on our own outbound connections, so a
+	 * peer that dialed us should hear from us too (or the nodes that
+	 * joined last would only ever be pushed to by few). */
+	if (n->peers[p].conn < 0) {
+		n->peers[p].dialback     = 1;
 		n->peers[p].next_dial_ms = 0;
 	}
 	memset(&h, 0, sizeof(h));
@@ -2398,6 +2400,27 @@ node_tick(node *n)
 			} else {
 				used++;
 			}
+		}
+	}
+	/* Dial back the peers that dialed us, up to max_inbound. */
+	for (int i = 0; i < NODE_PEERS_MAX
+	     && (uint32_t) used < n->cfg.max_peers + n->cfg.max_inbound
+	     && used < NODE_CONNS_MAX - NODE_SEEDS_MAX;
+	     i++) {
+		node_peer *p = &n->peers[i];
+		if (!p->used || !p->dialback) {
+			continue;
+		}
+		if (p->conn >= 0 || node_peer_banned(n, i)) {
+			p->dialback = 0;
+			continue;
+		}
+		if (p->next_dial_ms > now || p->addr[0] == '\0') {
+			continue;
+		}
+		p->dialback = 0;
+		if (node_conn_open(n, p->addr, i, -1) == GH_OK) {
+			used++;
 		}
 	}
 	/* Seeds: until we have enough peers. */

@@ -104,7 +104,7 @@ tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 	}
 	t->n = n;
 	snprintf(t->root, sizeof(t->root), "%s", root);
-	snprintf(t->genesis, sizeof(t->genesis), "%s/genesis", root);
+	snprintf(t->genesis, sizeof(t->genesis), "%.3900s/genesis", root);
 	randombytes_buf(seed, sizeof(seed));
 	snprintf(text, sizeof(text), "test network %02x%02x%02x%02x\n",
 	    seed[0], seed[1], seed[2], seed[3]);
@@ -124,7 +124,7 @@ tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 				goto next;
 			}
 		}
-		snprintf(t->dir[i], sizeof(t->dir[i]), "%s/n%d", root, i);
+		snprintf(t->dir[i], sizeof(t->dir[i]), "%.3900s/n%d", root, i);
 		if ((rv = gh_mkdir_p(t->dir[i], 0700)) != GH_OK) {
 			return (rv);
 		}
