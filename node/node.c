@@ -419,6 +419,15 @@ node_peer_upsert(node *n, const gh_ed_pub *pub, const char *addr)
 				p = i;
 			}
 		}
+		/* Full: replace an address never confirmed by a handshake
+		 * (peer exchange must not fill the table with junk). */
+		for (int i = 0; i < NODE_PEERS_MAX && p < 0; i++) {
+			node_peer *q = &n->peers[i];
+			if (q->conn < 0 && q->last_seen == 0 && !q->hello_ok
+			    && q->banned_until == 0) {
+				p = i;
+			}
+		}
 		if (p < 0) {
 			return (-1);
 		}
@@ -1499,7 +1508,12 @@ node_on_hello(node *n, const node_env *e, node_pipe *pp)
 	}
 	n->peers[p].hello_ok  = 1;
 	n->peers[p].last_seen = gh_time_now();
-	pp->peer              = p;
+	/* Bind the connection to the key (its garbage then costs the key)
+	 * only for a HELLO addressed to us: one with a zero address could
+	 * be replayed by someone else within the freshness window. */
+	if (memcmp(e->to.b, n->pub.b, 32) == 0) {
+		pp->peer = p;
+	}
 	(void) active;
 	/* Connect back: pushes flow on our own outbound connections, so a
 	 * peer that dialed us should hear from us too (or the nodes that
