@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
@@ -128,8 +130,15 @@ cli_node_sigthread(void *arg)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
 	if (sigwait(&set, &sig) == 0 && sig != SIGUSR1) {
+		char      ts[32];
+		time_t    t = time(NULL);
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
 		fprintf(stderr,
-		    "ts=- level=info msg=\"signal %d: stopping\"\n", sig);
+		    "ts=%s level=info pid=%d msg=\"stop requested\" "
+		    "via=signal sig=%d\n",
+		    ts, (int) getpid(), sig);
 		node_stop(n);
 	}
 	return (NULL);

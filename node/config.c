@@ -40,7 +40,7 @@ static const char node_config_help_text[]
       "  seen_cache = 65536     gossip ids remembered\n"
       "  store_cap = 8192       gossip items kept for pull repair\n"
       "  retain_seconds = 3600  how long they are kept\n"
-      "  log_level = info       info or debug\n"
+      "  log_level = info       warn, info or debug\n"
       "  test_drop_push_pct = 0 testing: drop this % of inbound pushes\n";
 
 const char *
@@ -194,6 +194,10 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		return (node_cfg_str(c->genesis, sizeof(c->genesis), v));
 	}
 	if (strcmp(k, "log_level") == 0) {
+		if (strcmp(v, "warn") == 0) {
+			c->log_debug = -1;
+			return (GH_OK);
+		}
 		if (strcmp(v, "info") == 0 || strcmp(v, "debug") == 0) {
 			c->log_debug = strcmp(v, "debug") == 0;
 			return (GH_OK);

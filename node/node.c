@@ -237,7 +237,9 @@ node_log(int debug_on, const char *level, const char *fmt, ...)
 	struct tm tm;
 	va_list   ap;
 
-	if (strcmp(level, "debug") == 0 && !debug_on) {
+	/* debug_on: 1 debug, 0 info, -1 warnings and errors only. */
+	if ((strcmp(level, "debug") == 0 && debug_on < 1)
+	    || (strcmp(level, "info") == 0 && debug_on < 0)) {
 		return;
 	}
 	gmtime_r(&t, &tm);

@@ -239,7 +239,7 @@ typedef struct {
 	uint32_t store_cap;     /* items kept for pull repair */
 	uint32_t retain_s;      /* how long items are kept */
 	uint32_t drop_push_pct; /* test knob: drop % of inbound pushes */
-	int      log_debug;
+	int      log_debug;     /* 1 debug, 0 info, -1 warn */
 } node_config;
 
 /* Defaults for every field (paths empty). */

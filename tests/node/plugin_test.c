@@ -173,6 +173,7 @@ pnode_open(
 	}
 	p->cfg.netid     = *netid;
 	p->cfg.gossip_ms = 200;
+	p->cfg.log_debug = -1;
 	gh_hash_tagged(GH_TAG_MESSAGE, "dep", 3, &p->st.dep);
 	if ((rv = gh_ed_key_new(&k)) != GH_OK) {
 		return (rv);
