@@ -114,11 +114,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		node_peer_row pr;
 		node_msg_row  mr;
 		gh_reader_init(&r, p, n);
-		while (node_peer_row_decode(&r, &pr) == GH_OK) {
-		}
+		while (node_peer_row_decode(&r, &pr) == GH_OK) { }
 		gh_reader_init(&r, p, n);
-		while (node_msg_row_decode(&r, &mr) == GH_OK) {
-		}
+		while (node_msg_row_decode(&r, &mr) == GH_OK) { }
 		break;
 	}
 	case 10: {
