@@ -689,6 +689,7 @@ node_out_send(node *n, int ci, uint8_t type, const uint8_t *body, size_t len,
 }
 
 static void node_peer_pen(node *n, int p, node_pen pen);
+static int  node_conn_hello(node *n, int ci);
 
 /* Checks a reply frame; returns its status and body (borrowed). */
 static int
@@ -751,6 +752,15 @@ node_out_finish(node *n, node_out *o)
 				node_conn_close(n, o->conn, gh_strerror(err));
 				live = 0;
 			}
+		} else if (err == GH_EPERM && o->type != NODE_MSG_HELLO
+		    && c->up) {
+			/* The peer restarted (it no longer knows our
+			 * handshake) or banned us: handshake again; a
+			 * refused HELLO closes the connection. */
+			c->up = 0;
+			(void) node_conn_hello(n, o->conn);
+			live = n->conns[o->conn].used
+			    && n->conns[o->conn].gen == o->gen;
 		} else if (err == GH_EPROTO || err == GH_EBADSIG) {
 			if (o->peer >= 0) {
 				node_peer_pen(n, o->peer,
@@ -1204,11 +1214,33 @@ node_hello_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 	(void) node_out_send(n, ci, NODE_MSG_PEERS, NULL, 0, node_peers_done);
 }
 
+/* Sends (or re-sends) the handshake on connection ci. */
 static int
-node_conn_open(node *n, const char *addr, int peer, int seed)
+node_conn_hello(node *n, int ci)
 {
 	node_hello h;
 	gh_writer  w;
+
+	memset(&h, 0, sizeof(h));
+	snprintf(h.addr, sizeof(h.addr), "%s", n->cfg.listen);
+	h.boot = n->boot;
+	gh_writer_init(&w);
+	(void) node_hello_encode(&h, &w);
+	if (gh_writer_err(&w) != GH_OK
+	    || node_out_send(
+	           n, ci, NODE_MSG_HELLO, w.p, w.len, node_hello_done)
+	        == NULL) {
+		gh_writer_free(&w);
+		node_conn_close(n, ci, "hello not sent");
+		return (GH_ENOMEM);
+	}
+	gh_writer_free(&w);
+	return (GH_OK);
+}
+
+static int
+node_conn_open(node *n, const char *addr, int peer, int seed)
+{
 	node_conn *c  = NULL;
 	int        ci = -1;
 
@@ -1251,21 +1283,7 @@ node_conn_open(node *n, const char *addr, int peer, int seed)
 	if (seed >= 0) {
 		n->seeds[seed].conn = ci;
 	}
-	memset(&h, 0, sizeof(h));
-	snprintf(h.addr, sizeof(h.addr), "%s", n->cfg.listen);
-	h.boot = n->boot;
-	gh_writer_init(&w);
-	(void) node_hello_encode(&h, &w);
-	if (gh_writer_err(&w) != GH_OK
-	    || node_out_send(
-	           n, ci, NODE_MSG_HELLO, w.p, w.len, node_hello_done)
-	        == NULL) {
-		gh_writer_free(&w);
-		node_conn_close(n, ci, "hello not sent");
-		return (GH_ENOMEM);
-	}
-	gh_writer_free(&w);
-	return (GH_OK);
+	return (node_conn_hello(n, ci));
 }
 
 static void

@@ -129,6 +129,21 @@ catchup_body(tn_net *t)
 	CHECK_OK(tn_start(t, 2));
 	CHECK_OK(tn_wait_all(t, 1u << 2, &ids[3], 20000));
 	CHECK_OK(tn_wait_all(t, 1u << 2, &ids[4], 20000));
+	/* Node 1's connection to the restarted node handshakes again:
+	 * requests over it work (the first may be refused, once). */
+	{
+		int rv = GH_EINTERNAL;
+		for (int k = 0; k < 20 && rv != GH_OK; k++) {
+			uint8_t *b = NULL;
+			size_t   bl;
+			rv = tn_ctl(t, 1, "ping", t->pub[2].b, 32, &b, &bl);
+			free(b);
+			if (rv != GH_OK) {
+				tn_sleep_ms(250);
+			}
+		}
+		CHECK_OK(rv);
+	}
 
 	/* A killed node does not stop propagation. */
 	CHECK_EQ(tn_stop(t, 0, SIGKILL), -1);
