@@ -209,6 +209,7 @@ struct node {
 	uint64_t    stop_at_ms;
 	uint64_t    next_gossip_ms, next_pex_ms, next_sync_ms;
 	uint64_t    next_slow_ms;
+	uint64_t    next_tick_ms;
 };
 
 /* ------------------------------------------------------------------ */
@@ -2479,7 +2480,15 @@ node_tick(node *n)
 		node_digest_send(n, upc[node_rand((uint32_t) nup)]);
 	}
 	if (now >= n->next_pex_ms && nup > 0) {
-		n->next_pex_ms = now + 4 * (uint64_t) n->cfg.gossip_ms;
+		int known = 0;
+		for (int i = 0; i < NODE_PEERS_MAX; i++) {
+			known += n->peers[i].used;
+		}
+		/* Often while the table is small, rarely once it is not. */
+		n->next_pex_ms = now
+		    + ((uint32_t) known < 2 * n->cfg.max_peers
+		            ? 4 * (uint64_t) n->cfg.gossip_ms
+		            : 30000);
 		(void) node_out_send(n, upc[node_rand((uint32_t) nup)],
 		    NODE_MSG_PEERS, NULL, 0, node_peers_done);
 	}
@@ -2612,7 +2621,10 @@ node_run(node *n)
 		if (o != NULL) {
 			node_out_finish(n, o);
 		}
-		node_tick(n);
+		if (node_mono_ms() >= n->next_tick_ms) {
+			n->next_tick_ms = node_mono_ms() + NODE_TICK_MS / 2;
+			node_tick(n);
+		}
 	}
 	NLOG(n, "info", "msg=\"node stopping\"");
 	return (GH_OK);
