@@ -82,6 +82,17 @@ cmd_pub(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 	return (gh_writer_err(out));
 }
 
+/* ctl "urgent": publish the body as a priority item. */
+static int
+cmd_urgent(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	gh_hash id;
+
+	(void) arg;
+	(void) out;
+	return (node_publish(n, NODE_KIND_EQUIVOCATION, req, len, &id));
+}
+
 /* ctl "state": applied count and the last item. */
 static int
 cmd_state(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
@@ -182,6 +193,19 @@ pnode_open(
 	if ((rv = node_open(&p->cfg, k, &p->n)) != GH_OK) {
 		return (rv);
 	}
+	/* A priority kind (as equivocation proofs will be): same
+	 * handlers, queued and forwarded first. */
+	memset(&kind, 0, sizeof(kind));
+	kind.kind     = NODE_KIND_EQUIVOCATION;
+	kind.name     = "urgent";
+	kind.max_len  = 64;
+	kind.priority = 1;
+	kind.arg      = &p->st;
+	kind.validate = blob_validate;
+	kind.apply    = blob_apply;
+	if ((rv = node_register_kind(p->n, &kind)) != GH_OK) {
+		return (rv);
+	}
 	memset(&kind, 0, sizeof(kind));
 	kind.kind     = KIND_BLOB;
 	kind.name     = "blob";
@@ -193,11 +217,13 @@ pnode_open(
 		node_ctl_cmd c1 = { "pub", NULL, cmd_pub };
 		node_ctl_cmd c2 = { "state", &p->st, cmd_state };
 		node_ctl_cmd c3 = { "rev", NULL, cmd_rev };
+		node_ctl_cmd c4 = { "urgent", NULL, cmd_urgent };
 		if ((rv = node_register_kind(p->n, &kind)) != GH_OK
 		    || (rv = node_register_request(p->n, &rev)) != GH_OK
 		    || (rv = node_register_ctl(p->n, &c1)) != GH_OK
 		    || (rv = node_register_ctl(p->n, &c2)) != GH_OK
-		    || (rv = node_register_ctl(p->n, &c3)) != GH_OK) {
+		    || (rv = node_register_ctl(p->n, &c3)) != GH_OK
+		    || (rv = node_register_ctl(p->n, &c4)) != GH_OK) {
 			return (rv);
 		}
 		/* Twice is refused. */
@@ -316,6 +342,13 @@ plugin_body(pnode *a, pnode *b)
 	CHECK_STR(last, "wait two");
 	/* B gets both through gossip or pull, in whatever order. */
 	CHECK_EQ(pnode_wait_applied(b, 3, last), 3);
+
+	/* A priority item travels the same way. */
+	CHECK_OK(pnode_call(a, "urgent", "ok urgent", 9, &out, &ol));
+	free(out);
+	out = NULL;
+	CHECK_EQ(pnode_wait_applied(b, 4, last), 4);
+	CHECK_STR(last, "ok urgent");
 
 	/* A request and its reply, through a deferred control command. */
 	memcpy(req, b->pub.b, 32);
