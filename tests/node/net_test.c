@@ -71,6 +71,15 @@ six_body(tn_net *t)
 	CHECK(s.items >= 1);
 	CHECK(s.bytes_in > 0 && s.bytes_out > 0);
 
+	/* One node per data dir: a second `node run` is refused. */
+	CHECK_EQ(th_sh(&out, "timeout 20 '%s' node run --config '%s'",
+	             th_bin(), t->conf[0]),
+	    1);
+	CHECK(strstr(out, "busy") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_OK(tn_status(t, 0, &s));
+
 	/* `node stop` shuts a node down cleanly (exit 0); SIGINT too. */
 	CHECK_EQ(
 	    th_sh(NULL, "'%s' node stop --config '%s'", th_bin(), t->conf[5]),
