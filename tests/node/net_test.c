@@ -398,7 +398,7 @@ peer_banned(const tn_net *t, int i, const gh_ed_pub *pub)
 }
 
 static void
-hostile_body(tn_net *t, hostile *h, hostile *f)
+hostile_body(tn_net *t, hostile *h, hostile *f, hostile *g)
 {
 	uint8_t     junk[300];
 	uint8_t    *big   = NULL;
@@ -504,6 +504,33 @@ hostile_body(tn_net *t, hostile *h, hostile *f)
 	}
 	CHECK(peer_banned(t, 1, &f->pub));
 
+	/* Malformed and oversized items from a handshaken key: refused
+	 * with the reason, and the key is banned. */
+	CHECK_OK(hostile_open(g, t, 2));
+	CHECK_OK(hostile_hello(g));
+	{
+		uint8_t   blob[700];
+		gh_writer w;
+		memset(blob, 0x61, sizeof(blob));
+		gh_writer_init(&w);
+		gh_put_u8(&w, NODE_KIND_ANNOUNCE);
+		gh_put_str(&w, NODE_BODY_MAX, blob, sizeof(blob));
+		CHECK_ERR(
+		    hostile_req(g, NODE_MSG_PUSH, w.p, w.len), GH_ETOOLONG);
+		gh_writer_free(&w);
+		CHECK_ERR(hostile_req(g, NODE_MSG_PUSH, blob, 3), GH_ETRUNC);
+		gh_writer_init(&w);
+		gh_put_u8(&w, 99);
+		gh_put_str(&w, NODE_BODY_MAX, blob, 10);
+		/* This one reaches the ban line: the node cuts the
+		 * connection before its reply leaves. */
+		rv = hostile_req(g, NODE_MSG_PUSH, w.p, w.len);
+		CHECK(
+		    rv == GH_ETYPE || rv == GH_ECLOSED || rv == GH_ETIMEDOUT);
+		gh_writer_free(&w);
+	}
+	CHECK(peer_banned(t, 2, &g->pub));
+
 	/* The network still works. */
 	CHECK_OK(tn_announce(t, 2, "still alive", &id));
 	CHECK_OK(tn_wait_all(t, ALL(3), &id, 15000));
@@ -516,13 +543,15 @@ hostile_body(tn_net *t, hostile *h, hostile *f)
 TEST_T(node_net_hostile_peer_banned, 120)
 {
 	tn_net *t = calloc(1, sizeof(*t));
-	hostile h, f;
+	hostile h, f, g;
 	memset(&h, 0, sizeof(h));
 	memset(&f, 0, sizeof(f));
+	memset(&g, 0, sizeof(g));
 	CHECK(t != NULL);
-	hostile_body(t, &h, &f);
+	hostile_body(t, &h, &f, &g);
 	hostile_close(&h);
 	hostile_close(&f);
+	hostile_close(&g);
 	tn_teardown(t);
 	free(t);
 }
