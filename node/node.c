@@ -2292,6 +2292,10 @@ node_open(const node_config *c, gh_ed_key *key, node **out)
 	gh_ed_key_pub(key, &n->pub);
 	randombytes_buf(&n->boot, sizeof(n->boot));
 	n->boot |= 1;
+	/* Frame nonces start at random so two runs never sign the same
+	 * frame (the replay cache would drop the second). */
+	randombytes_buf(&n->nonce, sizeof(n->nonce));
+	n->nonce >>= 1;
 	n->start_ms  = node_mono_ms();
 	n->next_lseq = 1;
 	pthread_mutex_init(&n->mtx, NULL);
