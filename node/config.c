@@ -212,7 +212,6 @@ node_config_parse(
     const char *p, size_t n, node_config *c, char *err, size_t errcap)
 {
 	char  *text = NULL;
-	char  *save = NULL;
 	char  *line;
 	int    lineno = 0;
 	int    rv     = GH_OK;
@@ -275,7 +274,6 @@ node_config_parse(
 		}
 		line = next;
 	}
-	(void) save;
 	rv = GH_OK;
 out:
 	free(text);

@@ -1508,7 +1508,6 @@ node_on_hello(node *n, const node_env *e, node_pipe *pp)
 	gh_writer  w;
 	nng_msg   *m;
 	int        p;
-	int        active = 0;
 	char       s[17];
 
 	if (node_hello_decode(e->body, e->body_len, &h) != GH_OK
@@ -1535,7 +1534,6 @@ node_on_hello(node *n, const node_env *e, node_pipe *pp)
 	if (memcmp(e->to.b, n->pub.b, 32) == 0) {
 		pp->peer = p;
 	}
-	(void) active;
 	/* Connect back: pushes flow on our own outbound connections, so a
 	 * peer that dialed us should hear from us too (or the nodes that
 	 * joined last would only ever be pushed to by few). */
