@@ -147,12 +147,6 @@ typedef struct {
 	int      forward;
 } node_unchk;
 
-typedef struct {
-	int         ctl;
-	void       *token;
-	node_inctx *ic;
-} node_defer;
-
 struct node {
 	node_config cfg;
 	gh_ed_key  *key;
