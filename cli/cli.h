@@ -52,5 +52,6 @@ int cli_demo_main(int argc, char **argv);
 /* `gpuhour ledger proof|consistency|evidence|checkpoints` (the
  * transparency log's verbs): argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
+int cli_node_main(int argc, char **argv);
 
 #endif

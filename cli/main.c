@@ -19,6 +19,7 @@ static const cli_command cli_commands[] = {
 	/* Temporary (log branch): the ledger core's `ledger` routes the log's
 	 * verbs to cli_ledger_log_main. */
 	{ "ledger", cli_ledger_log_main, "transparency log proofs, evidence" },
+	{ "node", cli_node_main, "run the node daemon and talk to it" },
 };
 
 #define CLI_NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
