@@ -4,6 +4,7 @@
  * must re-encode to the same bytes (where the object has an encoder),
  * and list walkers must walk what their checker accepted.
  */
+#include <string.h>
 #include <stdlib.h>
 
 #include "node/priv.h"
