@@ -168,9 +168,15 @@ fuzz-run: fuzz
 	done
 
 install: $(BIN) $(CUDA_MOD)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/lib/systemd/system
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/gpuhour
 	install -m 0644 docs/gpuhour.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/gpuhour.bash-completion \
+	    $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gpuhour
+	sed 's,/usr/local/bin/gpuhour,$(PREFIX)/bin/gpuhour,' \
+	    docs/gpuhour.service > $(DESTDIR)$(PREFIX)/lib/systemd/system/gpuhour.service
 	$(if $(CUDA_MOD),install -d $(DESTDIR)$(PREFIX)/lib/gpuhour)
 	$(if $(CUDA_MOD),install -m 0755 $(CUDA_MOD) \
 	    $(DESTDIR)$(PREFIX)/lib/gpuhour/)

@@ -56,5 +56,6 @@ int cli_wallet_main(int argc, char **argv);
  * transparency log's verbs, cli/ledger_log.c): cli_ledger_main passes
  * them on with argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
+int cli_node_main(int argc, char **argv);
 
 #endif

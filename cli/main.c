@@ -18,6 +18,7 @@ static const cli_command cli_commands[] = {
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,
 	    "the ledger: genesis, show, verify, log proofs" },
+	{ "node", cli_node_main, "run the node daemon and talk to it" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
 	    "transfer, claim" },

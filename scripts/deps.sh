@@ -4,7 +4,10 @@
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -eu
 
-pkgs="libsodium-dev libsecp256k1-dev libnng-dev liblmdb-dev pkg-config clang libclang-rt-14-dev libomp-dev curl"
+pkgs="libsodium-dev libsecp256k1-dev libnng-dev liblmdb-dev pkg-config clang
+libclang-rt-14-dev libomp-dev curl"
+# The tests override the list to check the messages.
+pkgs="${GH_DEPS_PKGS:-$pkgs}"
 
 missing=""
 for p in $pkgs; do

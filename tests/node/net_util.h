@@ -1,0 +1,418 @@
+/*
+ * net_util.h - start and stop real `gpuhour node run` processes on
+ * loopback, for the integration tests and the network benchmark.
+ *
+ * Each node gets a folder under root with its key, config, data and
+ * log.  Children die with their parent (PR_SET_PDEATHSIG), and
+ * tn_teardown stops them with bounded waits, so none is left behind.
+ */
+#ifndef GH_TESTS_NODE_NET_UTIL_H
+#define GH_TESTS_NODE_NET_UTIL_H
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/base.h"
+#include "node/node.h"
+
+#define TN_MAX    64
+#define TN_UNUSED __attribute__((unused))
+
+typedef struct {
+	int       n;
+	char      root[PATH_MAX];
+	char      genesis[PATH_MAX];
+	gh_hash   netid;
+	pid_t     pid[TN_MAX];
+	int       port[TN_MAX];
+	char      dir[TN_MAX][PATH_MAX];
+	char      conf[TN_MAX][PATH_MAX + 16];
+	gh_ed_pub pub[TN_MAX];
+} tn_net;
+
+static TN_UNUSED void
+tn_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long) (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static TN_UNUSED uint64_t
+tn_now_ms(void)
+{
+	return (gh_mono_ns() / 1000000);
+}
+
+/* A TCP port free right now on 127.0.0.1 (the kernel's choice). */
+static TN_UNUSED int
+tn_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t          l    = sizeof(a);
+	int                s    = socket(AF_INET, SOCK_STREAM, 0);
+	int                port = -1;
+
+	if (s < 0) {
+		return (-1);
+	}
+	memset(&a, 0, sizeof(a));
+	a.sin_family      = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *) &a, sizeof(a)) == 0
+	    && getsockname(s, (struct sockaddr *) &a, &l) == 0) {
+		port = ntohs(a.sin_port);
+	}
+	close(s);
+	return (port);
+}
+
+static TN_UNUSED int
+tn_write(const char *path, const char *text)
+{
+	return (gh_file_write_atomic(path, text, strlen(text), 0600));
+}
+
+/*
+ * Prepares n nodes under root: a shared genesis, a key and a config
+ * each.  Node i seeds from nodes 0..nseeds-1.  extra is appended to
+ * every config (more `key = value` lines) and may be NULL.
+ */
+static TN_UNUSED int
+tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
+{
+	char            text[8192];
+	char            key[PATH_MAX + 16];
+	gh_keyfile_info info;
+	uint8_t         seed[32];
+	int             rv;
+
+	memset(t, 0, sizeof(*t));
+	if (n > TN_MAX) {
+		return (GH_EINVAL);
+	}
+	t->n = n;
+	snprintf(t->root, sizeof(t->root), "%s", root);
+	snprintf(t->genesis, sizeof(t->genesis), "%.3900s/genesis", root);
+	randombytes_buf(seed, sizeof(seed));
+	snprintf(text, sizeof(text), "test network %02x%02x%02x%02x\n",
+	    seed[0], seed[1], seed[2], seed[3]);
+	if ((rv = tn_write(t->genesis, text)) != GH_OK) {
+		return (rv);
+	}
+	gh_hash_tagged(GH_TAG_GENESIS, text, strlen(text), &t->netid);
+	for (int i = 0; i < n; i++) {
+		t->pid[i] = 0;
+		if ((t->port[i] = tn_free_port()) < 0) {
+			return (GH_EIO);
+		}
+		/* Two nodes must not draw the same port. */
+		for (int j = 0; j < i; j++) {
+			if (t->port[j] == t->port[i]) {
+				i--;
+				goto next;
+			}
+		}
+		snprintf(t->dir[i], sizeof(t->dir[i]), "%.3900s/n%d", root, i);
+		if ((rv = gh_mkdir_p(t->dir[i], 0700)) != GH_OK) {
+			return (rv);
+		}
+		snprintf(key, sizeof(key), "%s/node.key", t->dir[i]);
+		randombytes_buf(seed, sizeof(seed));
+		if ((rv = gh_keyfile_create_seed(
+		         key, GH_KEY_NODE, seed, NULL, 0, &info))
+		    != GH_OK) {
+			return (rv);
+		}
+		memcpy(t->pub[i].b, info.pub, 32);
+	next:;
+	}
+	for (int i = 0; i < n; i++) {
+		int off = snprintf(text, sizeof(text),
+		    "# test node %d\ndata_dir = %s\nlisten = "
+		    "tcp://127.0.0.1:%d\nnode_key = %s/node.key\ngenesis = "
+		    "%s\nreconnect_min_ms = 200\nreconnect_max_ms = 2000\n",
+		    i, t->dir[i], t->port[i], t->dir[i], t->genesis);
+		for (int s = 0; s < nseeds && s < n; s++) {
+			off += snprintf(text + off,
+			    sizeof(text) - (size_t) off,
+			    "seed = tcp://127.0.0.1:%d\n", t->port[s]);
+		}
+		if (extra != NULL) {
+			snprintf(text + off, sizeof(text) - (size_t) off,
+			    "%s\n", extra);
+		}
+		{
+			char conf[sizeof(t->conf[i])];
+			snprintf(
+			    conf, sizeof(conf), "%s/node.conf", t->dir[i]);
+			memcpy(t->conf[i], conf, sizeof(conf));
+		}
+		if ((rv = tn_write(t->conf[i], text)) != GH_OK) {
+			return (rv);
+		}
+	}
+	return (GH_OK);
+}
+
+static TN_UNUSED int
+tn_ctl(const tn_net *t, int i, const char *cmd, const void *req, size_t len,
+    uint8_t **body, size_t *blen)
+{
+	int status;
+	int rv = node_ctl_call(
+	    t->dir[i], cmd, req, len, 5000, &status, body, blen);
+	if (rv != GH_OK) {
+		return (rv);
+	}
+	if (status != GH_OK) {
+		free(*body);
+		*body = NULL;
+	}
+	return (status);
+}
+
+static TN_UNUSED int
+tn_status(const tn_net *t, int i, node_status *s)
+{
+	uint8_t *b = NULL;
+	size_t   bl;
+	int      rv = tn_ctl(t, i, "status", NULL, 0, &b, &bl);
+
+	if (rv == GH_OK) {
+		rv = node_status_decode(b, bl, s);
+	}
+	free(b);
+	return (rv);
+}
+
+/* Starts node i and waits (at most 20 s) until its control socket
+ * answers. */
+static TN_UNUSED int
+tn_start(tn_net *t, int i)
+{
+	const char *bin = getenv("GH_BIN");
+	char        log[PATH_MAX + 16];
+	node_status s;
+	uint64_t    t0;
+	pid_t       pid;
+
+	if (bin == NULL) {
+		bin = "build/gpuhour";
+	}
+	snprintf(log, sizeof(log), "%s/log", t->dir[i]);
+	if ((pid = fork()) < 0) {
+		return (GH_EIO);
+	}
+	if (pid == 0) {
+		int fd  = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		int nul = open("/dev/null", O_RDWR);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 2);
+		}
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+		}
+		execl(bin, "gpuhour", "node", "run", "--config", t->conf[i],
+		    (char *) NULL);
+		_exit(127);
+	}
+	t->pid[i] = pid;
+	t0        = tn_now_ms();
+	while (tn_now_ms() - t0 < 20000) {
+		int st;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			t->pid[i] = 0;
+			return (GH_ECLOSED);
+		}
+		if (tn_status(t, i, &s) == GH_OK) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(50);
+	}
+	return (GH_ETIMEDOUT);
+}
+
+/* Sends sig to node i and waits (at most 10 s, then SIGKILL).  Returns
+ * the exit status, or -1 when it did not exit normally. */
+static TN_UNUSED int
+tn_stop(tn_net *t, int i, int sig)
+{
+	uint64_t t0 = tn_now_ms();
+	int      st = 0;
+
+	if (t->pid[i] <= 0) {
+		return (-1);
+	}
+	if (sig != 0) {
+		kill(t->pid[i], sig);
+	}
+	for (;;) {
+		pid_t r = waitpid(t->pid[i], &st, WNOHANG);
+		if (r == t->pid[i] || r < 0) {
+			break;
+		}
+		if (tn_now_ms() - t0 > 10000) {
+			kill(t->pid[i], SIGKILL);
+			waitpid(t->pid[i], &st, 0);
+			st = -1;
+			break;
+		}
+		tn_sleep_ms(20);
+	}
+	t->pid[i] = 0;
+	return (st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
+static TN_UNUSED void
+tn_teardown(tn_net *t)
+{
+	/* TN_DUMP=1 prints every node's log (debugging a failed test). */
+	if (getenv("TN_DUMP") != NULL) {
+		for (int i = 0; i < t->n; i++) {
+			char cmd[PATH_MAX + 64];
+			fprintf(stderr, "---- node %d log\n", i);
+			snprintf(cmd, sizeof(cmd), "tail -n 40 '%s/log' >&2",
+			    t->dir[i]);
+			if (system(cmd) != 0) {
+				continue;
+			}
+		}
+	}
+	for (int i = 0; i < t->n; i++) {
+		if (t->pid[i] > 0) {
+			kill(t->pid[i], SIGTERM);
+		}
+	}
+	for (int i = 0; i < t->n; i++) {
+		(void) tn_stop(t, i, 0);
+	}
+}
+
+/* Waits until node i has at least min active peers. */
+static TN_UNUSED int
+tn_wait_peers(const tn_net *t, int i, uint32_t min, unsigned timeout_ms)
+{
+	uint64_t    t0 = tn_now_ms();
+	node_status s;
+
+	while (tn_now_ms() - t0 < timeout_ms) {
+		if (tn_status(t, i, &s) == GH_OK && s.peers_active >= min) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(100);
+	}
+	return (GH_ETIMEDOUT);
+}
+
+static TN_UNUSED int
+tn_announce(const tn_net *t, int i, const char *text, gh_hash *id)
+{
+	gh_writer w;
+	uint8_t  *b = NULL;
+	size_t    bl;
+	int       rv;
+
+	gh_writer_init(&w);
+	gh_put_cstr(&w, NODE_ANN_TEXT_MAX, text);
+	rv = tn_ctl(t, i, "announce", w.p, w.len, &b, &bl);
+	gh_writer_free(&w);
+	if (rv == GH_OK && bl == 40) {
+		memcpy(id->b, b, 32);
+	} else if (rv == GH_OK) {
+		rv = GH_EPROTO;
+	}
+	free(b);
+	return (rv);
+}
+
+/* The announcements node i holds: *rows malloc'd (caller frees). */
+static TN_UNUSED int
+tn_messages(const tn_net *t, int i, node_msg_row **rows, uint32_t *count)
+{
+	uint8_t  *b = NULL;
+	size_t    bl;
+	gh_reader r;
+	uint32_t  c;
+	int       rv;
+
+	*rows  = NULL;
+	*count = 0;
+	if ((rv = tn_ctl(t, i, "messages", NULL, 0, &b, &bl)) != GH_OK) {
+		return (rv);
+	}
+	gh_reader_init(&r, b, bl);
+	if ((rv = gh_get_u32(&r, &c)) != GH_OK) {
+		goto out;
+	}
+	if ((*rows = calloc(c + 1, sizeof(**rows))) == NULL) {
+		rv = GH_ENOMEM;
+		goto out;
+	}
+	for (uint32_t k = 0; k < c; k++) {
+		if ((rv = node_msg_row_decode(&r, &(*rows)[k])) != GH_OK) {
+			free(*rows);
+			*rows = NULL;
+			goto out;
+		}
+	}
+	*count = c;
+	rv     = GH_OK;
+out:
+	free(b);
+	return (rv);
+}
+
+static TN_UNUSED int
+tn_has(const tn_net *t, int i, const gh_hash *id)
+{
+	node_msg_row *rows;
+	uint32_t      c;
+	int           found = 0;
+
+	if (tn_messages(t, i, &rows, &c) != GH_OK) {
+		return (0);
+	}
+	for (uint32_t k = 0; k < c && !found; k++) {
+		found = memcmp(rows[k].id.b, id->b, 32) == 0;
+	}
+	free(rows);
+	return (found);
+}
+
+/* Waits until every running node in mask (bit i: node i) holds id. */
+static TN_UNUSED int
+tn_wait_all(
+    const tn_net *t, uint64_t mask, const gh_hash *id, unsigned timeout_ms)
+{
+	uint64_t t0 = tn_now_ms();
+
+	while (tn_now_ms() - t0 < timeout_ms) {
+		int all = 1;
+		for (int i = 0; i < t->n && all; i++) {
+			if ((mask >> i) & 1) {
+				all = tn_has(t, i, id);
+			}
+		}
+		if (all) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(100);
+	}
+	return (GH_ETIMEDOUT);
+}
+
+#endif
