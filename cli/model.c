@@ -61,10 +61,10 @@ cli_model_inspect(const char *path, int json, int hash)
 	if ((rv = gpu_model_open(path, &m, err, sizeof(err))) != GH_OK) {
 		fprintf(stderr, "gpuhour: %s: %s (%s)\n", path, err,
 		    gh_strerror(rv));
-		return (rv == GH_EUNSUPPORTED ? CLI_EXIT_FAIL
-		                              : (rv == GH_ENOENT
-		                                        ? CLI_EXIT_NOTFOUND
-		                                        : CLI_EXIT_INVALID));
+		return (rv == GH_EUNSUPPORTED
+		        ? CLI_EXIT_FAIL
+		        : (rv == GH_ENOENT ? CLI_EXIT_NOTFOUND
+		                           : CLI_EXIT_INVALID));
 	}
 	in = gpu_model_info_get(m);
 	for (size_t i = 0; i < gpu_gguf_tensor_count(gpu_model_gguf(m)); i++) {
@@ -82,7 +82,8 @@ cli_model_inspect(const char *path, int json, int hash)
 		cli_json_string(stdout, in->name, strlen(in->name));
 		printf(",\"architecture\":\"llama\",\"gguf_version\":%u,"
 		       "\"params\":%" PRIu64 ",\"file_bytes\":%" PRIu64
-		       ",\"tensor_bytes\":%" PRIu64 ",\"bytes_per_token\":%" PRIu64
+		       ",\"tensor_bytes\":%" PRIu64
+		       ",\"bytes_per_token\":%" PRIu64
 		       ",\"flops_per_token\":%" PRIu64 ",\"n_vocab\":%u,"
 		       "\"n_ctx\":%u,\"n_embd\":%u,\"n_layer\":%u,\"n_ff\":%u,"
 		       "\"n_head\":%u,\"n_head_kv\":%u,\"head_dim\":%u,"
@@ -155,8 +156,8 @@ cli_model_make(
 		s.n_vocab = 32000, s.n_ctx = 1024, s.n_embd = 768;
 		s.n_layer = 12, s.n_ff = 2048, s.n_head = 12, s.n_head_kv = 12;
 	} else {
-		return (cli_usage_error(
-		    "model", "unknown --preset '%s' (tiny, 15m, 110m)", preset));
+		return (cli_usage_error("model",
+		    "unknown --preset '%s' (tiny, 15m, 110m)", preset));
 	}
 	if (strcmp(type, "f32") == 0) {
 		s.wtype = GPU_TYPE_F32;
@@ -193,7 +194,8 @@ cli_model_main(int argc, char **argv)
 	opterr = 0;
 	/* GNU getopt permutes: options may come before or after the
 	 * action and the file. */
-	while ((c = getopt_long(argc, argv, "h", cli_model_opts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "h", cli_model_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON:
 			json = 1;
@@ -212,7 +214,8 @@ cli_model_main(int argc, char **argv)
 			break;
 		case OPT_SEED:
 			seed = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0') {
+			if (optarg[0] < '0' || optarg[0] > '9'
+			    || *end != '\0') {
 				return (cli_usage_error(
 				    "model", "bad --seed '%s'", optarg));
 			}
@@ -221,8 +224,8 @@ cli_model_main(int argc, char **argv)
 			fputs(cli_model_usage, stdout);
 			return (CLI_EXIT_OK);
 		default:
-			return (cli_usage_error("model", "unknown option '%s'",
-			    argv[optind - 1]));
+			return (cli_usage_error(
+			    "model", "unknown option '%s'", argv[optind - 1]));
 		}
 	}
 	if (optind >= argc) {

@@ -97,9 +97,9 @@ cli_run_go(const cli_run_args *a)
 	const gpu_model_info *in;
 	const gpu_tokenizer  *tk;
 	char                  err[512], piece[512];
-	int32_t              *toks = NULL;
+	int32_t              *toks   = NULL;
 	float                *logits = NULL;
-	gpu_sample_scratch   *sc = NULL;
+	gpu_sample_scratch   *sc     = NULL;
 	size_t                np = 0, cap, plen = strlen(a->prompt), pn;
 	uint64_t              dev_ns = 0, ns, t_prompt, t_gen, flops = 0;
 	gpu_rng               rng;
@@ -112,10 +112,10 @@ cli_run_go(const cli_run_args *a)
 	if ((rv = gpu_model_open(a->model, &m, err, sizeof(err))) != GH_OK) {
 		fprintf(stderr, "gpuhour: %s: %s (%s)\n", a->model, err,
 		    gh_strerror(rv));
-		return (rv == GH_ENOENT ? CLI_EXIT_NOTFOUND
-		                        : (rv == GH_EUNSUPPORTED
-		                                  ? CLI_EXIT_FAIL
-		                                  : CLI_EXIT_INVALID));
+		return (rv == GH_ENOENT
+		        ? CLI_EXIT_NOTFOUND
+		        : (rv == GH_EUNSUPPORTED ? CLI_EXIT_FAIL
+		                                 : CLI_EXIT_INVALID));
 	}
 	in  = gpu_model_info_get(m);
 	tk  = gpu_model_tokenizer(m);
@@ -157,7 +157,7 @@ cli_run_go(const cli_run_args *a)
 		    err);
 		kind = GPU_BACKEND_CPU;
 		rv   = gpu_ctx_new(
-                    m, kind, n_ctx, (int) a->threads, &c, err, sizeof(err));
+		      m, kind, n_ctx, (int) a->threads, &c, err, sizeof(err));
 	}
 	if (rv != GH_OK) {
 		ex = cli_fail(rv, "backend");
@@ -165,7 +165,8 @@ cli_run_go(const cli_run_args *a)
 	}
 	gpu_rng_seed(&rng, a->sp.seed);
 	t_prompt = gh_mono_ns();
-	if ((rv = gpu_ctx_forward(c, toks, (uint32_t) np, logits, 0, NULL, &ns))
+	if ((rv = gpu_ctx_forward(
+	         c, toks, (uint32_t) np, logits, 0, NULL, &ns))
 	    != GH_OK) {
 		ex = cli_fail(rv, "forward pass");
 		goto out;
@@ -178,7 +179,8 @@ cli_run_go(const cli_run_args *a)
 	t_gen    = gh_mono_ns();
 	for (uint64_t i = 0; i < a->n; i++) {
 		int32_t t;
-		if ((rv = gpu_sample(logits, in->n_vocab, &a->sp, &rng, sc, &t))
+		if ((rv = gpu_sample(
+		         logits, in->n_vocab, &a->sp, &rng, sc, &t))
 		    != GH_OK) {
 			ex = cli_fail(rv, "sampling");
 			goto out;
@@ -187,8 +189,8 @@ cli_run_go(const cli_run_args *a)
 		if (t == gpu_tok_eos(tk)) {
 			break;
 		}
-		if (gpu_tok_decode(tk, toks[np + ngen - 2], t, piece,
-		        sizeof(piece), &pn)
+		if (gpu_tok_decode(
+		        tk, toks[np + ngen - 2], t, piece, sizeof(piece), &pn)
 		    == GH_OK) {
 			memcpy(text + tlen, piece, pn);
 			tlen += pn;
@@ -208,9 +210,9 @@ cli_run_go(const cli_run_args *a)
 		flops += gpu_model_flops(m, (uint32_t) (np + i));
 		dev_ns += ns;
 	}
-	t_gen = gh_mono_ns() - t_gen;
+	t_gen        = gh_mono_ns() - t_gen;
 	double gen_s = (double) t_gen / 1e9, pr_s = (double) t_prompt / 1e9;
-	double tps   = gen_s > 0 ? ngen / gen_s : 0;
+	double tps = gen_s > 0 ? ngen / gen_s : 0;
 	if (a->json) {
 		printf("{\"backend\":\"%s\",\"prompt_tokens\":%zu,"
 		       "\"generated_tokens\":%u,\"seed\":%" PRIu64
@@ -258,7 +260,8 @@ cli_run_main(int argc, char **argv)
 	a.sp.top_p = 1.0f;
 	optind     = 1;
 	opterr     = 0;
-	while ((c = getopt_long(argc, argv, "hn:", cli_run_opts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "hn:", cli_run_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MODEL:
 			a.model = optarg;
@@ -279,7 +282,8 @@ cli_run_main(int argc, char **argv)
 			}
 			break;
 		case OPT_TEMP:
-			if (!cli_run_float(optarg, 0.0f, 100.0f, &a.sp.temperature)) {
+			if (!cli_run_float(
+			        optarg, 0.0f, 100.0f, &a.sp.temperature)) {
 				return (cli_usage_error(
 				    "run", "bad --temp '%s'", optarg));
 			}
@@ -304,7 +308,8 @@ cli_run_main(int argc, char **argv)
 				a.backend = GPU_BACKEND_CUDA;
 			} else {
 				return (cli_usage_error("run",
-				    "unknown --backend '%s' (cpu, cuda)", optarg));
+				    "unknown --backend '%s' (cpu, cuda)",
+				    optarg));
 			}
 			break;
 		case OPT_THREADS:
@@ -329,7 +334,8 @@ cli_run_main(int argc, char **argv)
 		    "run", "unexpected argument '%s'", argv[optind]));
 	}
 	if (a.model == NULL || a.prompt == NULL) {
-		return (cli_usage_error("run", "--model and --prompt are needed"));
+		return (
+		    cli_usage_error("run", "--model and --prompt are needed"));
 	}
 	return (cli_run_go(&a));
 }

@@ -53,8 +53,8 @@ be_dlopen(const char *path, char *err, size_t cap)
 	if (h == NULL && err != NULL && cap > 0) {
 		const char *e = dlerror();
 		n             = strlen(err);
-		snprintf(err + n, cap - n, "%s%s", n ? "; " : "",
-		    e ? e : path);
+		snprintf(
+		    err + n, cap - n, "%s%s", n ? "; " : "", e ? e : path);
 	}
 	return (h);
 }
@@ -77,9 +77,10 @@ gpu_cuda_load(void **dl, const gpu_backend_ops **ops, char *err, size_t cap)
 	if (env != NULL && env[0] != '\0') {
 		h = be_dlopen(env, err, cap);
 	} else {
-		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
-			exe[n]    = '\0';
-			char *sl  = strrchr(exe, '/');
+		if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1))
+		    > 0) {
+			exe[n]   = '\0';
+			char *sl = strrchr(exe, '/');
 			if (sl != NULL) {
 				*sl = '\0';
 				snprintf(path, sizeof(path), "%s/%s", exe,
@@ -98,8 +99,8 @@ gpu_cuda_load(void **dl, const gpu_backend_ops **ops, char *err, size_t cap)
 	}
 	*(void **) (&get) = dlsym(h, GPU_MODULE_SYMBOL);
 	if (get == NULL) {
-		gpu_errf(err, cap, "the CUDA module has no %s",
-		    GPU_MODULE_SYMBOL);
+		gpu_errf(
+		    err, cap, "the CUDA module has no %s", GPU_MODULE_SYMBOL);
 		dlclose(h);
 		return (GH_EDEVICE);
 	}
@@ -159,8 +160,8 @@ gpu_ctx_new(const gpu_model *m, gpu_backend_kind kind, uint32_t n_ctx,
 	} else {
 		c->ops = &gpu_cpu_ops;
 	}
-	if ((rv = be_err(c->ops->create(gpu_model_weights(m), c->n_ctx,
-	         n_threads, &c->st, err, cap)))
+	if ((rv = be_err(c->ops->create(
+	         gpu_model_weights(m), c->n_ctx, n_threads, &c->st, err, cap)))
 	    != GH_OK) {
 		goto fail;
 	}
@@ -249,16 +250,16 @@ gpu_ctx_forward(gpu_ctx *c, const int32_t *toks, uint32_t n, float *logits,
 static int
 st_one(gpu_type wt, char *err, size_t cap)
 {
-	gpu_test_spec         sp;
-	uint8_t              *p = NULL;
-	size_t                n;
-	gpu_model            *m   = NULL;
-	gpu_ctx              *cpu = NULL, *dev = NULL;
-	float                *lc = NULL, *lg = NULL;
-	int32_t               tc[ST_PROMPT + ST_GEN], tg[ST_PROMPT + ST_GEN];
-	int                   rv;
-	uint32_t              V;
-	double                worst = 0.0;
+	gpu_test_spec sp;
+	uint8_t      *p = NULL;
+	size_t        n;
+	gpu_model    *m   = NULL;
+	gpu_ctx      *cpu = NULL, *dev = NULL;
+	float        *lc = NULL, *lg = NULL;
+	int32_t       tc[ST_PROMPT + ST_GEN], tg[ST_PROMPT + ST_GEN];
+	int           rv;
+	uint32_t      V;
+	double        worst = 0.0;
 
 	gpu_test_spec_default(&sp);
 	sp.wtype     = wt;
@@ -291,7 +292,8 @@ st_one(gpu_type wt, char *err, size_t cap)
 		uint32_t k     = first ? ST_PROMPT : 1;
 		int32_t *src_c = first ? tc : &tc[i - 1];
 		int32_t *src_g = first ? tg : &tg[i - 1];
-		if ((rv = gpu_ctx_forward(cpu, src_c, k, lc, first, NULL, NULL))
+		if ((rv = gpu_ctx_forward(
+		         cpu, src_c, k, lc, first, NULL, NULL))
 		        != GH_OK
 		    || (rv = gpu_ctx_forward(
 		            dev, src_g, k, lg, first, NULL, NULL))
@@ -304,7 +306,8 @@ st_one(gpu_type wt, char *err, size_t cap)
 			double d = fabs((double) lc[j] - (double) lg[j]);
 			if (!(d <= 1e-3)) {
 				gpu_errf(err, cap,
-				    "%s model: logit %zu differs by %g from the "
+				    "%s model: logit %zu differs by %g from "
+				    "the "
 				    "CPU reference",
 				    gpu_type_name(wt), j % V, d);
 				rv = GH_EDEVICE;
@@ -317,8 +320,8 @@ st_one(gpu_type wt, char *err, size_t cap)
 		}
 		gpu_sample_params gp = { 0 };
 		gpu_rng           r  = { 0 };
-		const float *lcl = lc + (first ? (size_t) (k - 1) * V : 0);
-		const float *lgl = lg + (first ? (size_t) (k - 1) * V : 0);
+		const float *lcl     = lc + (first ? (size_t) (k - 1) * V : 0);
+		const float *lgl     = lg + (first ? (size_t) (k - 1) * V : 0);
 		gpu_sample(lcl, V, &gp, &r, NULL, &tc[i]);
 		gpu_sample(lgl, V, &gp, &r, NULL, &tg[i]);
 		if (tc[i] != tg[i]) {
@@ -343,8 +346,8 @@ out:
 int
 gpu_backend_selftest(char *err, size_t cap)
 {
-	static const gpu_type types[] = { GPU_TYPE_F32, GPU_TYPE_F16,
-		GPU_TYPE_Q8_0 };
+	static const gpu_type types[]
+	    = { GPU_TYPE_F32, GPU_TYPE_F16, GPU_TYPE_Q8_0 };
 	int rv;
 
 	if ((rv = gpu_cuda_available(err, cap)) != GH_OK) {

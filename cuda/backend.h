@@ -67,8 +67,7 @@ typedef struct {
 	/* Runs x[0..n*n_embd) (embeddings of n tokens) at positions
 	 * pos0..pos0+n-1; outputs as gpu_ctx_forward. */
 	int (*forward)(void *state, const float *x, uint32_t n, uint32_t pos0,
-	    float *logits, int all_logits, float *hidden,
-	    uint64_t *device_ns);
+	    float *logits, int all_logits, float *hidden, uint64_t *device_ns);
 } gpu_backend_ops;
 
 typedef int (*gpu_module_get_fn)(

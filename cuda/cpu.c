@@ -8,7 +8,10 @@
  * (element i into lane i % 16, a fixed pairwise sum of the lanes, then
  * the tail in order), written with GCC vector extensions: every
  * instruction set clone computes the same IEEE operations in the same
- * order, and floating-point contraction stays off (-std=c17).
+ * order, and floating-point contraction stays off (-std=c17).  For
+ * instruction-level parallelism, chunk j of 16 elements (or Q8_0 block
+ * j) accumulates into accumulator j % 4; the four are summed as
+ * (a0 + a1) + (a2 + a3) before the lanes.
  */
 #include <math.h>
 #include <omp.h>
@@ -24,138 +27,64 @@
 
 #define CPU_BATCH 32u /* tokens per chunk of a pass */
 
-typedef float   v16f __attribute__((vector_size(64)));
-typedef int8_t  v16i8 __attribute__((vector_size(16)));
-typedef int32_t v16i __attribute__((vector_size(64)));
+typedef void (*cpu_matmul_fn)(
+    const gpu_mat *m, const float *x, uint32_t nt, float *out, int nth);
 
-static inline float
-cpu_reduce(v16f acc)
+/* The kernels, once per instruction set.  Each variant performs the
+ * same IEEE operations in the same order: only the instructions that
+ * carry them differ, and every conversion they use is exact. */
+#define CPU_SFX(name) name##_generic
+#include "cuda/cpu_kern.h"
+#undef CPU_SFX
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#define CPU_SFX(name) name##_avx2
+#define CPU_AVX2
+#include "cuda/cpu_kern.h"
+#undef CPU_AVX2
+#undef CPU_SFX
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+#define CPU_SFX(name) name##_avx512
+#define CPU_AVX512
+#include "cuda/cpu_kern.h"
+#undef CPU_AVX512
+#undef CPU_SFX
+#pragma GCC pop_options
+#define CPU_HAVE_X86 1
+#endif
+
+/* The kernel variant for this CPU; GPUHOUR_CPU_ISA=generic|avx2|avx512
+ * picks one (for tests that compare them). */
+static cpu_matmul_fn
+cpu_pick(void)
 {
-	float t[16];
+	const char *want = getenv("GPUHOUR_CPU_ISA");
 
-	memcpy(t, &acc, sizeof(t));
-	for (int w = 8; w >= 1; w /= 2) {
-		for (int l = 0; l < w; l++) {
-			t[l] = t[l] + t[l + w];
-		}
+	if (want != NULL && strcmp(want, "generic") == 0) {
+		return (cpu_matmul_generic);
 	}
-	return (t[0]);
-}
-
-static inline float
-cpu_dot_f32(const float *w, const float *x, uint32_t n)
-{
-	v16f     acc = { 0 };
-	uint32_t i   = 0;
-	float    s;
-
-	for (; i + 16 <= n; i += 16) {
-		v16f a, b;
-		memcpy(&a, w + i, sizeof(a));
-		memcpy(&b, x + i, sizeof(b));
-		acc = acc + a * b;
+#ifdef CPU_HAVE_X86
+	__builtin_cpu_init();
+	if ((want == NULL || strcmp(want, "avx512") == 0)
+	    && __builtin_cpu_supports("avx512f")) {
+		return (cpu_matmul_avx512);
 	}
-	s = cpu_reduce(acc);
-	for (; i < n; i++) {
-		s = s + w[i] * x[i];
+	if ((want == NULL || strcmp(want, "avx2") == 0
+	        || strcmp(want, "avx512") == 0)
+	    && __builtin_cpu_supports("avx2")) {
+		return (cpu_matmul_avx2);
 	}
-	return (s);
-}
-
-static inline float
-cpu_dot_f16(const uint8_t *w, const float *x, uint32_t n)
-{
-	v16f     acc = { 0 };
-	uint32_t i   = 0;
-	float    s, t[16];
-
-	for (; i + 16 <= n; i += 16) {
-		v16f a, b;
-		for (int l = 0; l < 16; l++) {
-			t[l] = gpu_f16_to_f32((uint16_t) (w[2 * (i + l)]
-			    | w[2 * (i + l) + 1] << 8));
-		}
-		memcpy(&a, t, sizeof(a));
-		memcpy(&b, x + i, sizeof(b));
-		acc = acc + a * b;
-	}
-	s = cpu_reduce(acc);
-	for (; i < n; i++) {
-		s = s
-		    + gpu_f16_to_f32((uint16_t) (w[2 * i] | w[2 * i + 1] << 8))
-		        * x[i];
-	}
-	return (s);
-}
-
-/* Q8_0: per block, lanes sum q*x over the block's two halves, then the
- * block scale multiplies that and adds into the accumulator. */
-static inline float
-cpu_dot_q8_0(const uint8_t *w, const float *x, uint32_t n)
-{
-	v16f acc = { 0 };
-
-	for (uint32_t b = 0; b < n / GPU_Q8_0_BLOCK; b++) {
-		const uint8_t *q = w + (size_t) b * GPU_Q8_0_BYTES;
-		float          d = gpu_f16_to_f32((uint16_t) (q[0] | q[1] << 8));
-		v16i8          q0, q1;
-		v16f           x0, x1, f0, f1, s;
-		memcpy(&q0, q + 2, 16);
-		memcpy(&q1, q + 18, 16);
-		memcpy(&x0, x + b * GPU_Q8_0_BLOCK, sizeof(x0));
-		memcpy(&x1, x + b * GPU_Q8_0_BLOCK + 16, sizeof(x1));
-		f0  = __builtin_convertvector(__builtin_convertvector(q0, v16i),
-		     v16f);
-		f1  = __builtin_convertvector(__builtin_convertvector(q1, v16i),
-		     v16f);
-		s   = f0 * x0 + f1 * x1;
-		acc = acc + d * s;
-	}
-	return (cpu_reduce(acc));
-}
-
-static inline float
-cpu_dot(const gpu_mat *m, uint32_t row, const float *x)
-{
-	const uint8_t *w = (const uint8_t *) m->data + row * m->row_bytes;
-
-	switch (m->type) {
-	case GPU_TYPE_F32:
-		return (cpu_dot_f32((const float *) (const void *) w, x, m->cols));
-	case GPU_TYPE_F16:
-		return (cpu_dot_f16(w, x, m->cols));
-	default:
-		return (cpu_dot_q8_0(w, x, m->cols));
-	}
-}
-
-float
-gpu_dot_row(const gpu_mat *w, uint32_t row, const float *x)
-{
-	return (cpu_dot(w, row, x));
-}
-
-/*
- * out[t * rows + r] = dot(row r, x[t * cols ..]) for t < nt.  Rows are
- * split between threads; the clones differ only in the instructions
- * used for the same operations.
- */
-__attribute__((target_clones("avx512f", "avx2", "default"))) static void
-cpu_matmul(const gpu_mat *m, const float *x, uint32_t nt, float *out,
-    int nth)
-{
-	const int64_t rows = m->rows;
-
-#pragma omp parallel for num_threads(nth) schedule(static)
-	for (int64_t r = 0; r < rows; r++) {
-		for (uint32_t t = 0; t < nt; t++) {
-			out[(size_t) t * rows + r]
-			    = cpu_dot(m, (uint32_t) r, x + (size_t) t * m->cols);
-		}
-	}
+#endif
+	return (cpu_matmul_generic);
 }
 
 typedef struct {
+	cpu_matmul_fn      matmul;
 	const gpu_weights *w;
 	uint32_t           n_ctx;
 	int                nth;
@@ -213,11 +142,12 @@ cpu_create(const gpu_weights *w, uint32_t n_ctx, int n_threads, void **out,
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		return (GPU_BE_ENOMEM);
 	}
-	s->w     = w;
-	s->n_ctx = n_ctx;
-	s->nth   = n_threads > 0 ? n_threads : omp_get_max_threads();
-	s->kvdim = w->n_head_kv * w->head_dim;
-	kv       = (size_t) w->n_layer * n_ctx * s->kvdim;
+	s->matmul = cpu_pick();
+	s->w      = w;
+	s->n_ctx  = n_ctx;
+	s->nth    = n_threads > 0 ? n_threads : omp_get_max_threads();
+	s->kvdim  = w->n_head_kv * w->head_dim;
+	kv        = (size_t) w->n_layer * n_ctx * s->kvdim;
 	if ((s->kcache = cpu_alloc(kv)) == NULL
 	    || (s->vcache = cpu_alloc(kv)) == NULL
 	    || (s->x = cpu_alloc(B * w->n_embd)) == NULL
@@ -241,7 +171,7 @@ cpu_create(const gpu_weights *w, uint32_t n_ctx, int n_threads, void **out,
 static void
 cpu_rmsnorm(const float *x, const float *g, uint32_t n, float eps, float *y)
 {
-	float ss    = cpu_dot_f32(x, x, n);
+	float ss    = cpu_dot_f32_generic(x, x, n);
 	float scale = 1.0f / sqrtf(ss / (float) n + eps);
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -254,9 +184,9 @@ static void
 cpu_rope_table(uint32_t pos, uint32_t rope_dim, float base, float *cs)
 {
 	for (uint32_t i = 0; i < rope_dim / 2; i++) {
-		double f     = pow((double) base, -2.0 * i / (double) rope_dim);
-		double a     = (double) pos * f;
-		cs[2 * i]     = (float) cos(a);
+		double f  = pow((double) base, -2.0 * i / (double) rope_dim);
+		double a  = (double) pos * f;
+		cs[2 * i] = (float) cos(a);
 		cs[2 * i + 1] = (float) sin(a);
 	}
 }
@@ -279,8 +209,8 @@ cpu_attention(cpu_state *s, uint32_t l, uint32_t nt, uint32_t pos0)
 	const uint32_t     hd    = w->head_dim;
 	const uint32_t     group = w->n_head / w->n_head_kv;
 	const float        scale = 1.0f / sqrtf((float) hd);
-	const float       *kc    = s->kcache + (size_t) l * s->n_ctx * s->kvdim;
-	const float       *vc    = s->vcache + (size_t) l * s->n_ctx * s->kvdim;
+	const float       *kc = s->kcache + (size_t) l * s->n_ctx * s->kvdim;
+	const float       *vc = s->vcache + (size_t) l * s->n_ctx * s->kvdim;
 	const int64_t      items = (int64_t) nt * w->n_head;
 
 #pragma omp parallel for num_threads(s->nth) schedule(static)
@@ -288,14 +218,15 @@ cpu_attention(cpu_state *s, uint32_t l, uint32_t nt, uint32_t pos0)
 		uint32_t     t   = (uint32_t) (it / w->n_head);
 		uint32_t     h   = (uint32_t) (it % w->n_head);
 		uint32_t     kvh = h / group, npos = pos0 + t + 1;
-		const float *q   = s->q + (size_t) t * w->n_embd + h * hd;
-		float       *o   = s->att + (size_t) t * w->n_embd + h * hd;
-		float *sc = s->scores + (size_t) omp_get_thread_num() * s->n_ctx;
-		float  mx = -INFINITY, sum = 0.0f;
+		const float *q = s->q + (size_t) t * w->n_embd + h * hd;
+		float       *o = s->att + (size_t) t * w->n_embd + h * hd;
+		float       *sc
+		    = s->scores + (size_t) omp_get_thread_num() * s->n_ctx;
+		float mx = -INFINITY, sum = 0.0f;
 
 		for (uint32_t j = 0; j < npos; j++) {
-			sc[j] = cpu_dot_f32(q, kc + (size_t) j * s->kvdim + kvh * hd,
-			            hd)
+			sc[j] = cpu_dot_f32_generic(q,
+			            kc + (size_t) j * s->kvdim + kvh * hd, hd)
 			    * scale;
 			mx = sc[j] > mx ? sc[j] : mx;
 		}
@@ -323,8 +254,8 @@ static void
 cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
     float *logits, int all_logits, float *hidden)
 {
-	const gpu_weights *w  = s->w;
-	const uint32_t     E  = w->n_embd, KV = s->kvdim, F = w->n_ff;
+	const gpu_weights *w = s->w;
+	const uint32_t     E = w->n_embd, KV = s->kvdim, F = w->n_ff;
 	const uint32_t     hd = w->head_dim;
 
 	memcpy(s->x, xin, (size_t) nt * E * sizeof(float));
@@ -338,14 +269,14 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			cpu_rmsnorm(s->x + (size_t) t * E, L->attn_norm, E,
 			    w->norm_eps, s->xb + (size_t) t * E);
 		}
-		cpu_matmul(&L->wq, s->xb, nt, s->q, s->nth);
-		cpu_matmul(&L->wk, s->xb, nt, s->k, s->nth);
-		cpu_matmul(&L->wv, s->xb, nt, s->v, s->nth);
+		s->matmul(&L->wq, s->xb, nt, s->q, s->nth);
+		s->matmul(&L->wk, s->xb, nt, s->k, s->nth);
+		s->matmul(&L->wv, s->xb, nt, s->v, s->nth);
 		for (uint32_t t = 0; t < nt; t++) {
 			const float *cs = s->rope + (size_t) t * w->rope_dim;
 			for (uint32_t h = 0; h < w->n_head; h++) {
-				cpu_rope(s->q + (size_t) t * E + h * hd, w->rope_dim,
-				    cs);
+				cpu_rope(s->q + (size_t) t * E + h * hd,
+				    w->rope_dim, cs);
 			}
 			for (uint32_t h = 0; h < w->n_head_kv; h++) {
 				cpu_rope(s->k + (size_t) t * KV + h * hd,
@@ -358,7 +289,7 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			    KV * sizeof(float));
 		}
 		cpu_attention(s, l, nt, pos0);
-		cpu_matmul(&L->wo, s->att, nt, s->xb, s->nth);
+		s->matmul(&L->wo, s->att, nt, s->xb, s->nth);
 		for (size_t i = 0; i < (size_t) nt * E; i++) {
 			s->x[i] = s->x[i] + s->xb[i];
 		}
@@ -366,13 +297,13 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			cpu_rmsnorm(s->x + (size_t) t * E, L->ffn_norm, E,
 			    w->norm_eps, s->xb + (size_t) t * E);
 		}
-		cpu_matmul(&L->wgate, s->xb, nt, s->hb, s->nth);
-		cpu_matmul(&L->wup, s->xb, nt, s->hb2, s->nth);
+		s->matmul(&L->wgate, s->xb, nt, s->hb, s->nth);
+		s->matmul(&L->wup, s->xb, nt, s->hb2, s->nth);
 		for (size_t i = 0; i < (size_t) nt * F; i++) {
 			float g  = s->hb[i];
 			s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
 		}
-		cpu_matmul(&L->wdown, s->hb, nt, s->xb, s->nth);
+		s->matmul(&L->wdown, s->hb, nt, s->xb, s->nth);
 		for (size_t i = 0; i < (size_t) nt * E; i++) {
 			s->x[i] = s->x[i] + s->xb[i];
 		}
@@ -385,10 +316,10 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 		memcpy(hidden, s->xb, (size_t) nt * E * sizeof(float));
 	}
 	if (logits != NULL && all_logits) {
-		cpu_matmul(&w->out, s->xb, nt, logits, s->nth);
+		s->matmul(&w->out, s->xb, nt, logits, s->nth);
 	} else if (logits != NULL) {
-		cpu_matmul(&w->out, s->xb + (size_t) (nt - 1) * E, 1, logits,
-		    s->nth);
+		s->matmul(
+		    &w->out, s->xb + (size_t) (nt - 1) * E, 1, logits, s->nth);
 	}
 }
 
@@ -401,11 +332,11 @@ cpu_time_ns(void)
 }
 
 static int
-cpu_forward(void *p, const float *x, uint32_t n, uint32_t pos0,
-    float *logits, int all_logits, float *hidden, uint64_t *device_ns)
+cpu_forward(void *p, const float *x, uint32_t n, uint32_t pos0, float *logits,
+    int all_logits, float *hidden, uint64_t *device_ns)
 {
-	cpu_state     *s  = p;
-	const uint32_t E  = s->w->n_embd, V = s->w->n_vocab;
+	cpu_state     *s = p;
+	const uint32_t E = s->w->n_embd, V = s->w->n_vocab;
 	uint64_t       t0 = cpu_time_ns();
 
 	if (n == 0 || pos0 > s->n_ctx || n > s->n_ctx - pos0) {

@@ -32,10 +32,10 @@ typedef enum {
 #define GPU_Q8_0_BYTES 34 /* f16 scale + 32 int8 */
 
 /* Limits applied to every file before anything is allocated. */
-#define GPU_GGUF_MAX_KV      4096u     /* metadata pairs */
-#define GPU_GGUF_MAX_TENSORS 65536u    /* tensors */
+#define GPU_GGUF_MAX_KV      4096u      /* metadata pairs */
+#define GPU_GGUF_MAX_TENSORS 65536u     /* tensors */
 #define GPU_GGUF_MAX_STR     (1u << 20) /* bytes in one string */
-#define GPU_GGUF_MAX_NAME    64u       /* bytes in a tensor name */
+#define GPU_GGUF_MAX_NAME    64u        /* bytes in a tensor name */
 #define GPU_GGUF_MAX_ARR     (1u << 24) /* elements in one array */
 #define GPU_GGUF_MAX_DIMS    4u
 
@@ -80,8 +80,8 @@ typedef struct {
  * a GPU_GGUF_MAX_), GH_EUNSUPPORTED (a tensor type other than
  * F32/F16/Q8_0), GH_ENOMEM.
  */
-int  gpu_gguf_parse(const uint8_t *p, size_t n, gpu_gguf **out,
-     char *errbuf, size_t errcap);
+int gpu_gguf_parse(
+    const uint8_t *p, size_t n, gpu_gguf **out, char *errbuf, size_t errcap);
 void gpu_gguf_free(gpu_gguf *g); /* accepts NULL */
 
 /* Metadata lookups by key.  GH_ENOENT when absent, GH_ETYPE when
@@ -93,10 +93,10 @@ int gpu_gguf_get_str(
     const gpu_gguf *g, const char *key, const char **s, size_t *n);
 /* An array: its element type and count (elements are read with the
  * gpu_gguf_arr_ functions, index checked). */
-int gpu_gguf_get_arr(const gpu_gguf *g, const char *key, gpu_gguf_vtype *et,
-    uint64_t *count);
-int gpu_gguf_arr_str(const gpu_gguf *g, const char *key, uint64_t i,
-    const char **s, size_t *n);
+int gpu_gguf_get_arr(
+    const gpu_gguf *g, const char *key, gpu_gguf_vtype *et, uint64_t *count);
+int gpu_gguf_arr_str(
+    const gpu_gguf *g, const char *key, uint64_t i, const char **s, size_t *n);
 int gpu_gguf_arr_f32(const gpu_gguf *g, const char *key, uint64_t i, float *v);
 int gpu_gguf_arr_i64(
     const gpu_gguf *g, const char *key, uint64_t i, int64_t *v);
@@ -110,7 +110,7 @@ const gpu_tensor *gpu_gguf_tensor(const gpu_gguf *g, const char *name);
 
 /* Bytes of a tensor of this type and element count; GH_ECORRUPT when
  * the count does not fill whole blocks, GH_EOVERFLOW. */
-int gpu_type_size(gpu_type t, uint64_t nelem, uint64_t *bytes);
+int         gpu_type_size(gpu_type t, uint64_t nelem, uint64_t *bytes);
 const char *gpu_type_name(gpu_type t);
 
 /* IEEE half <-> float, exact for every half. */
@@ -130,8 +130,8 @@ void gpu_gguf_writer_u32(gpu_gguf_writer *w, const char *key, uint32_t v);
 void gpu_gguf_writer_f32(gpu_gguf_writer *w, const char *key, float v);
 void gpu_gguf_writer_bool(gpu_gguf_writer *w, const char *key, int v);
 void gpu_gguf_writer_str(gpu_gguf_writer *w, const char *key, const char *v);
-void gpu_gguf_writer_arr_str(gpu_gguf_writer *w, const char *key,
-    const char *const *v, uint64_t n);
+void gpu_gguf_writer_arr_str(
+    gpu_gguf_writer *w, const char *key, const char *const *v, uint64_t n);
 void gpu_gguf_writer_arr_f32(
     gpu_gguf_writer *w, const char *key, const float *v, uint64_t n);
 void gpu_gguf_writer_arr_i32(
@@ -180,7 +180,7 @@ typedef struct {
 	/* Bytes of weights read for one decoded token (all matrices and
 	 * norms, one embedding row). */
 	uint64_t token_bytes;
-	char name[64]; /* general.name or "" */
+	char     name[64]; /* general.name or "" */
 } gpu_model_info;
 
 /*
@@ -289,8 +289,8 @@ uint32_t gpu_ctx_pos(const gpu_ctx *c); /* positions in the cache */
  * GH_ELIMIT when the cache would overflow, GH_EINVAL for a token id out
  * of range, GH_EDEVICE on a device failure.
  */
-int gpu_ctx_forward(gpu_ctx *c, const int32_t *toks, uint32_t n,
-    float *logits, int all_logits, float *hidden, uint64_t *device_ns);
+int gpu_ctx_forward(gpu_ctx *c, const int32_t *toks, uint32_t n, float *logits,
+    int all_logits, float *hidden, uint64_t *device_ns);
 
 /* The CUDA module: GH_OK when it loads and reports a device; else
  * GH_EDEVICE with the reason in errbuf.  Any thread. */

@@ -254,8 +254,8 @@ gpu_type_size(gpu_type t, uint64_t nelem, uint64_t *bytes)
 		if (nelem % GPU_Q8_0_BLOCK != 0) {
 			return (GH_ECORRUPT);
 		}
-		return (gh_mul_u64(
-		    nelem / GPU_Q8_0_BLOCK, GPU_Q8_0_BYTES, bytes));
+		return (
+		    gh_mul_u64(nelem / GPU_Q8_0_BLOCK, GPU_Q8_0_BYTES, bytes));
 	default:
 		return (GH_EUNSUPPORTED);
 	}
@@ -401,7 +401,8 @@ gguf_find(const gpu_gguf *g, const char *key)
 {
 	size_t n = strlen(key);
 	for (size_t i = 0; i < g->nkv; i++) {
-		if (g->kv[i].keylen == n && memcmp(g->kv[i].key, key, n) == 0) {
+		if (g->kv[i].keylen == n
+		    && memcmp(g->kv[i].key, key, n) == 0) {
 			return (&g->kv[i]);
 		}
 	}
@@ -523,8 +524,8 @@ gpu_gguf_get_str(const gpu_gguf *g, const char *key, const char **s, size_t *n)
 }
 
 int
-gpu_gguf_get_arr(const gpu_gguf *g, const char *key, gpu_gguf_vtype *et,
-    uint64_t *count)
+gpu_gguf_get_arr(
+    const gpu_gguf *g, const char *key, gpu_gguf_vtype *et, uint64_t *count)
 {
 	const gguf_kv *kv = gguf_find(g, key);
 
@@ -561,8 +562,8 @@ gguf_arr(const gpu_gguf *g, const char *key, uint64_t i, int *rv)
 }
 
 int
-gpu_gguf_arr_str(const gpu_gguf *g, const char *key, uint64_t i,
-    const char **s, size_t *n)
+gpu_gguf_arr_str(
+    const gpu_gguf *g, const char *key, uint64_t i, const char **s, size_t *n)
 {
 	int            rv;
 	const gguf_kv *kv = gguf_arr(g, key, i, &rv);
@@ -597,7 +598,7 @@ int
 gpu_gguf_arr_i64(const gpu_gguf *g, const char *key, uint64_t i, int64_t *v)
 {
 	int            rv, sg;
-	uint64_t       u = 0;
+	uint64_t       u  = 0;
 	const gguf_kv *kv = gguf_arr(g, key, i, &rv);
 	size_t         sz;
 
@@ -660,8 +661,7 @@ gpu_gguf_tensor(const gpu_gguf *g, const char *name)
 }
 
 int
-gpu_gguf_parse(
-    const uint8_t *p, size_t n, gpu_gguf **out, char *eb, size_t ec)
+gpu_gguf_parse(const uint8_t *p, size_t n, gpu_gguf **out, char *eb, size_t ec)
 {
 	int                rv = GH_EINTERNAL;
 	gpu_gguf          *g  = NULL;
@@ -670,8 +670,8 @@ gpu_gguf_parse(
 	uint64_t           ntensor, nkv, align64, *offs = NULL;
 	const char       **names   = NULL;
 	size_t            *namelen = NULL, nameall = 0, dsize;
-	const gpu_tensor **byoff   = NULL;
-	const gguf_kv    **kvs     = NULL;
+	const gpu_tensor **byoff = NULL;
+	const gguf_kv    **kvs   = NULL;
 
 	*out = NULL;
 	gpu_errf(eb, ec, "malformed GGUF file");
@@ -799,12 +799,14 @@ gpu_gguf_parse(
 	for (size_t i = 0; i < ntensor; i++) {
 		gpu_tensor *t = &g->tensors[i];
 		if (offs[i] % g->align != 0) {
-			gpu_errf(eb, ec, "tensor %s: misaligned offset", t->name);
+			gpu_errf(
+			    eb, ec, "tensor %s: misaligned offset", t->name);
 			rv = GH_ECORRUPT;
 			goto out;
 		}
 		if (offs[i] > dsize || t->nbytes > dsize - offs[i]) {
-			gpu_errf(eb, ec, "tensor %s: data past the end of the file",
+			gpu_errf(eb, ec,
+			    "tensor %s: data past the end of the file",
 			    t->name);
 			rv = GH_ETRUNC;
 			goto out;
@@ -815,7 +817,8 @@ gpu_gguf_parse(
 	}
 	qsort(byoff, ntensor, sizeof(*byoff), gguf_cmp_off);
 	for (size_t i = 1; i < ntensor; i++) {
-		if (byoff[i - 1]->data + byoff[i - 1]->nbytes > byoff[i]->data) {
+		if (byoff[i - 1]->data + byoff[i - 1]->nbytes
+		    > byoff[i]->data) {
 			gpu_errf(eb, ec, "tensors %s and %s overlap",
 			    byoff[i - 1]->name, byoff[i]->name);
 			rv = GH_ECORRUPT;

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cuda/cuda.h"
 #include "cuda/priv.h"
@@ -200,7 +201,8 @@ gpu_gguf_writer_tensor(gpu_gguf_writer *w, const char *name, gpu_type type,
 		return;
 	}
 	memcpy(copy, data, nelem * sizeof(float));
-	gpu_gguf_writer_tensor_fn(w, name, type, ndim, dims, w_copy_fill, copy);
+	gpu_gguf_writer_tensor_fn(
+	    w, name, type, ndim, dims, w_copy_fill, copy);
 	if (w->nt > 0 && w->t[w->nt - 1].arg == copy) {
 		w->t[w->nt - 1].owned = copy;
 	} else {
@@ -209,10 +211,9 @@ gpu_gguf_writer_tensor(gpu_gguf_writer *w, const char *name, gpu_type type,
 }
 
 void
-gpu_gguf_writer_tensor_fn(gpu_gguf_writer *w, const char *name,
-    gpu_type type, uint32_t ndim, const uint64_t *dims,
-    void (*fill)(void *arg, uint64_t first, uint64_t n, float *out),
-    void *arg)
+gpu_gguf_writer_tensor_fn(gpu_gguf_writer *w, const char *name, gpu_type type,
+    uint32_t ndim, const uint64_t *dims,
+    void (*fill)(void *arg, uint64_t first, uint64_t n, float *out), void *arg)
 {
 	gguf_wtensor *t;
 	uint64_t      nelem = 1;
@@ -265,19 +266,20 @@ gpu_gguf_writer_tensor_fn(gpu_gguf_writer *w, const char *name,
 static int
 w_convert(const gguf_wtensor *t, uint8_t *out)
 {
-	const uint64_t chunk   = 8192; /* a multiple of the Q8_0 block */
-	const int64_t  nchunk  = (int64_t) ((t->nelem + chunk - 1) / chunk);
-	int            failed  = 0;
+	const uint64_t chunk  = 8192; /* a multiple of the Q8_0 block */
+	const int64_t  nchunk = (int64_t) ((t->nelem + chunk - 1) / chunk);
+	int            failed = 0;
 
-#pragma omp parallel for schedule(static)
-	for (int64_t c = 0; c < nchunk; c++) {
-		float   *x     = malloc(chunk * sizeof(float));
-		uint64_t first = (uint64_t) c * chunk;
-		uint64_t n = t->nelem - first < chunk ? t->nelem - first : chunk;
-		if (x == NULL) {
+#pragma omp        parallel for schedule(static)
+        for (int64_t c = 0; c < nchunk; c++) {
+		       float   *x     = malloc(chunk * sizeof(float));
+		       uint64_t first = (uint64_t) c * chunk;
+		       uint64_t n
+		           = t->nelem - first < chunk ? t->nelem - first : chunk;
+		       if (x == NULL) {
 #pragma omp atomic write
-			failed = 1;
-			continue;
+                        failed = 1;
+                        continue;
 		}
 		t->fill(t->arg, first, n, x);
 		for (uint64_t i = 0; i < n; i++) {
@@ -285,7 +287,8 @@ w_convert(const gguf_wtensor *t, uint8_t *out)
 			if (t->type == GPU_TYPE_F32) {
 				uint32_t u = f32_bits(x[i]);
 				for (int b = 0; b < 4; b++) {
-					out[4 * e + b] = (uint8_t) (u >> (8 * b));
+					out[4 * e + b]
+					    = (uint8_t) (u >> (8 * b));
 				}
 			} else if (t->type == GPU_TYPE_F16) {
 				uint16_t h     = gpu_f32_to_f16(x[i]);
@@ -352,6 +355,16 @@ gpu_gguf_writer_take(gpu_gguf_writer *w, uint8_t **p, size_t *n)
 		rv  = GH_ENOMEM;
 		goto out;
 	}
+#ifdef MADV_HUGEPAGE
+	/* Large models are streamed once per token: fewer TLB misses. */
+	if (total >= (64u << 20)) {
+		uintptr_t a = ((uintptr_t) buf + 4095) & ~(uintptr_t) 4095;
+		uintptr_t e = ((uintptr_t) buf + total) & ~(uintptr_t) 4095;
+		if (e > a) {
+			(void) madvise((void *) a, e - a, MADV_HUGEPAGE);
+		}
+	}
+#endif
 	memset(buf, 0, hlen);
 	memcpy(buf, h.p, h.len);
 	off = 0;

@@ -60,7 +60,7 @@ gpu_f32_to_f16(float f)
 		}
 		return ((uint16_t) (sign | r));
 	}
-	r = (exp - 112) << 10 | man >> 13;
+	r            = (exp - 112) << 10 | man >> 13;
 	uint32_t rem = man & 0x1fff;
 	if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) {
 		r++; /* may carry into the exponent, up to infinity: right */

@@ -22,7 +22,7 @@
 #define M_MAX_HEAD  1024u
 
 struct gpu_model {
-	uint8_t       *map;    /* the file's bytes */
+	uint8_t       *map; /* the file's bytes */
 	size_t         maplen;
 	int            mapped; /* 1: munmap, 2: free, 0: borrowed */
 	gpu_gguf      *g;
@@ -173,8 +173,7 @@ m_load(gpu_model *m, char *eb, size_t ec)
 	        != GH_OK) {
 		return (rv);
 	}
-	if (in->n_embd % in->n_head != 0
-	    || (in->n_embd / in->n_head) % 2 != 0
+	if (in->n_embd % in->n_head != 0 || (in->n_embd / in->n_head) % 2 != 0
 	    || in->n_head % in->n_head_kv != 0) {
 		gpu_errf(eb, ec, "head counts do not divide the embedding");
 		return (GH_ECORRUPT);
@@ -189,8 +188,8 @@ m_load(gpu_model *m, char *eb, size_t ec)
 		gpu_errf(eb, ec, "odd rope dimension");
 		return (GH_ECORRUPT);
 	}
-	if ((rv = m_f32(g, "llama.rope.freq_base", 10000.0f, &in->rope_base,
-	         eb, ec))
+	if ((rv = m_f32(
+	         g, "llama.rope.freq_base", 10000.0f, &in->rope_base, eb, ec))
 	        != GH_OK
 	    || (rv = m_f32(g, "llama.attention.layer_norm_rms_epsilon", 1e-5f,
 	            &in->norm_eps, eb, ec))
@@ -213,8 +212,8 @@ m_load(gpu_model *m, char *eb, size_t ec)
 		return (rv);
 	}
 	m_mat(t, &m->embd);
-	if ((rv = m_tensor(g, "output_norm.weight", in->n_embd, 0, 1, &t, eb,
-	         ec))
+	if ((rv = m_tensor(
+	         g, "output_norm.weight", in->n_embd, 0, 1, &t, eb, ec))
 	    != GH_OK) {
 		return (rv);
 	}
@@ -236,9 +235,9 @@ m_load(gpu_model *m, char *eb, size_t ec)
 	for (uint32_t l = 0; l < in->n_layer; l++) {
 		gpu_layer *L = &m->layers[l];
 		struct {
-			const char *n;
-			uint32_t    cols, rows;
-			gpu_mat    *mat;
+			const char   *n;
+			uint32_t      cols, rows;
+			gpu_mat      *mat;
 			const float **vec;
 		} want[] = {
 			{ "attn_norm", in->n_embd, 0, NULL, &L->attn_norm },
@@ -246,7 +245,8 @@ m_load(gpu_model *m, char *eb, size_t ec)
 			{ "attn_q", in->n_embd, in->n_embd, &L->wq, NULL },
 			{ "attn_k", in->n_embd, kvdim, &L->wk, NULL },
 			{ "attn_v", in->n_embd, kvdim, &L->wv, NULL },
-			{ "attn_output", in->n_embd, in->n_embd, &L->wo, NULL },
+			{ "attn_output", in->n_embd, in->n_embd, &L->wo,
+			    NULL },
 			{ "ffn_gate", in->n_embd, in->n_ff, &L->wgate, NULL },
 			{ "ffn_up", in->n_embd, in->n_ff, &L->wup, NULL },
 			{ "ffn_down", in->n_ff, in->n_embd, &L->wdown, NULL },
@@ -286,8 +286,8 @@ m_load(gpu_model *m, char *eb, size_t ec)
 		in->n_params += t->nelem;
 		in->tensor_bytes += t->nbytes;
 	}
-	in->token_bytes = m->w.out.nbytes + 4ull * in->n_embd
-	    + m->embd.row_bytes;
+	in->token_bytes
+	    = m->w.out.nbytes + 4ull * in->n_embd + m->embd.row_bytes;
 	for (uint32_t l = 0; l < in->n_layer; l++) {
 		const gpu_layer *L = &m->layers[l];
 		in->token_bytes += L->wq.nbytes + L->wk.nbytes + L->wv.nbytes
@@ -298,8 +298,8 @@ m_load(gpu_model *m, char *eb, size_t ec)
 }
 
 int
-gpu_model_from_memory(uint8_t *p, size_t n, int own, gpu_model **out,
-    char *eb, size_t ec)
+gpu_model_from_memory(
+    uint8_t *p, size_t n, int own, gpu_model **out, char *eb, size_t ec)
 {
 	gpu_model *m;
 	int        rv;
@@ -419,7 +419,8 @@ gpu_model_embed(const gpu_model *m, int32_t tok, float *out)
 	default: /* Q8_0 */
 		for (uint32_t b = 0; b < n / GPU_Q8_0_BLOCK; b++) {
 			const uint8_t *q = row + b * GPU_Q8_0_BYTES;
-			float d = gpu_f16_to_f32((uint16_t) (q[0] | q[1] << 8));
+			float          d
+			    = gpu_f16_to_f32((uint16_t) (q[0] | q[1] << 8));
 			for (int i = 0; i < GPU_Q8_0_BLOCK; i++) {
 				out[b * GPU_Q8_0_BLOCK + i]
 				    = d * (float) (int8_t) q[2 + i];
@@ -436,11 +437,12 @@ gpu_model_flops(const gpu_model *m, uint32_t pos)
 	uint64_t              kv = (uint64_t) in->n_head_kv * in->head_dim;
 	uint64_t              per_layer, f;
 
-	per_layer = 2ull * in->n_embd * in->n_embd  /* q, o */
-	    + 2ull * in->n_embd * kv                /* k, v */
-	    + 3ull * in->n_embd * in->n_ff          /* gate, up, down */
+	per_layer = 2ull * in->n_embd * in->n_embd      /* q, o */
+	    + 2ull * in->n_embd * kv                    /* k, v */
+	    + 3ull * in->n_embd * in->n_ff              /* gate, up, down */
 	    + 2ull * in->n_embd * ((uint64_t) pos + 1); /* scores, values */
-	f = 2ull * (per_layer * in->n_layer + (uint64_t) in->n_embd * in->n_vocab);
+	f = 2ull
+	    * (per_layer * in->n_layer + (uint64_t) in->n_embd * in->n_vocab);
 	return (f);
 }
 

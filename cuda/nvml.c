@@ -29,17 +29,17 @@ nvml_sym(void *h, const char *name)
 int
 gpu_nvml_query(unsigned i, gpu_nvml_device *out)
 {
-	void            *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-	nvml_init_fn     init;
-	nvml_shutdown_fn shut;
-	nvml_handle_fn   handle;
-	nvml_str_fn      name, uuid;
-	nvml_mem_fn      mem;
-	nvml_energy_fn   energy;
-	nvml_device      dev;
-	nvml_memory      mi;
+	void        *h = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	nvml_init_fn init;
+	nvml_shutdown_fn   shut;
+	nvml_handle_fn     handle;
+	nvml_str_fn        name, uuid;
+	nvml_mem_fn        mem;
+	nvml_energy_fn     energy;
+	nvml_device        dev;
+	nvml_memory        mi;
 	unsigned long long e;
-	int              rv = GH_ENOENT;
+	int                rv = GH_ENOENT;
 
 	memset(out, 0, sizeof(*out));
 	if (h == NULL) {

@@ -28,8 +28,8 @@ static const char *const tm_merges[] = { TM_SPACE "t", TM_SPACE "a", "he",
 	TM_SPACE "happ", TM_SPACE "happy", TM_SPACE "li", TM_SPACE "lit",
 	TM_SPACE "litt", TM_SPACE "little", "ttle", "tt", TM_SPACE "gi",
 	TM_SPACE "gir", TM_SPACE "girl", TM_SPACE "bo", TM_SPACE "boy",
-	TM_SPACE "said", "id", TM_SPACE "On", "ce", "nce",
-	TM_SPACE "Onc", "pon", "me", "ime", TM_SPACE "tim", "ppy", "irl" };
+	TM_SPACE "said", "id", TM_SPACE "On", "ce", "nce", TM_SPACE "Onc",
+	"pon", "me", "ime", TM_SPACE "tim", "ppy", "irl" };
 
 #define TM_NMERGE (sizeof(tm_merges) / sizeof(tm_merges[0]))
 #define TM_NBASE  (3 + 256 + 1 + 94 + TM_NMERGE)
@@ -74,18 +74,19 @@ tm_fill(void *arg, uint64_t first, uint64_t n, float *out)
 	const tm_fill_arg *a = arg;
 
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t r = tm_mix(a->key + (first + i) * 0x9e3779b97f4a7c15ull);
-		double   u = (double) (r >> 40) * 0x1.0p-24 * 2.0 - 1.0;
-		out[i]     = (float) (u * a->scale) + a->bias;
+		uint64_t r
+		    = tm_mix(a->key + (first + i) * 0x9e3779b97f4a7c15ull);
+		double u = (double) (r >> 40) * 0x1.0p-24 * 2.0 - 1.0;
+		out[i]   = (float) (u * a->scale) + a->bias;
 	}
 }
 
 int
 gpu_test_model_make(const gpu_test_spec *s, uint8_t **p, size_t *n)
 {
-	int              rv = GH_EINTERNAL;
-	gpu_gguf_writer *w  = NULL;
-	char           **tok = NULL;
+	int              rv    = GH_EINTERNAL;
+	gpu_gguf_writer *w     = NULL;
+	char           **tok   = NULL;
 	float           *score = NULL;
 	int32_t         *type  = NULL;
 	tm_fill_arg     *args  = NULL;
@@ -133,7 +134,8 @@ gpu_test_model_make(const gpu_test_spec *s, uint8_t **p, size_t *n)
 			type[i]  = 1;
 			score[i] = -1000.0f;
 		} else if (i < 259 + 1 + 94) {
-			snprintf(buf, sizeof(buf), "%c", (char) (0x21 + i - 260));
+			snprintf(
+			    buf, sizeof(buf), "%c", (char) (0x21 + i - 260));
 			type[i]  = 1;
 			score[i] = -1000.0f - (float) (i - 259);
 		} else if (i < TM_NBASE) {
@@ -178,15 +180,15 @@ gpu_test_model_make(const gpu_test_spec *s, uint8_t **p, size_t *n)
 	gpu_gguf_writer_u32(w, "tokenizer.ggml.unknown_token_id", 0);
 	gpu_gguf_writer_bool(w, "tokenizer.ggml.add_bos_token", 1);
 
-#define TM_T(nm, ty, c, r, sc, bi)                                            \
-	do {                                                                  \
-		uint64_t d_[2] = { (c), (r) };                                \
-		args[nt] = (tm_fill_arg) { tm_mix(s->seed) ^ ((uint64_t) nt   \
-		                               << 48),                        \
-			(sc), (bi) };                                         \
-		gpu_gguf_writer_tensor_fn(w, (nm), (ty), (r) ? 2 : 1, d_,     \
-		    tm_fill, &args[nt]);                                      \
-		nt++;                                                         \
+#define TM_T(nm, ty, c, r, sc, bi)                                                \
+	do {                                                                      \
+		uint64_t d_[2] = { (c), (r) };                                    \
+		args[nt]       = (tm_fill_arg) {                                  \
+			      tm_mix(s->seed) ^ ((uint64_t) nt << 48), (sc), (bi) \
+		};                                                                \
+		gpu_gguf_writer_tensor_fn(                                        \
+		    w, (nm), (ty), (r) ? 2 : 1, d_, tm_fill, &args[nt]);          \
+		nt++;                                                             \
 	} while (0)
 
 	TM_T("token_embd.weight", s->embd_type, s->n_embd, V, 1.0f, 0.0f);

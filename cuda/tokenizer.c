@@ -7,13 +7,13 @@
 #include "cuda/cuda.h"
 #include "cuda/priv.h"
 
-#define TOK_TAG        "gpuhour/tokenizer/v1"
-#define TOK_MAX_VOCAB  (1u << 22)
-#define TOK_MAX_PIECE  256u
-#define TOK_TYPE_CTRL  3
-#define TOK_TYPE_BYTE  6
-#define TOK_SPACE      "\xe2\x96\x81" /* U+2581, SentencePiece's space */
-#define TOK_SPACE_LEN  3
+#define TOK_TAG       "gpuhour/tokenizer/v1"
+#define TOK_MAX_VOCAB (1u << 22)
+#define TOK_MAX_PIECE 256u
+#define TOK_TYPE_CTRL 3
+#define TOK_TYPE_BYTE 6
+#define TOK_SPACE     "\xe2\x96\x81" /* U+2581, SentencePiece's space */
+#define TOK_SPACE_LEN 3
 
 struct gpu_tokenizer {
 	uint32_t     n;
@@ -106,15 +106,15 @@ tok_byte_piece(const char *s, size_t n)
 	int hi, lo;
 
 	if (n != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>'
-	    || (hi = tok_hexdigit(s[3])) < 0 || (lo = tok_hexdigit(s[4])) < 0) {
+	    || (hi = tok_hexdigit(s[3])) < 0
+	    || (lo = tok_hexdigit(s[4])) < 0) {
 		return (-1);
 	}
 	return (hi * 16 + lo);
 }
 
 int
-gpu_tokenizer_new(
-    const gpu_gguf *g, gpu_tokenizer **out, char *eb, size_t ec)
+gpu_tokenizer_new(const gpu_gguf *g, gpu_tokenizer **out, char *eb, size_t ec)
 {
 	gpu_tokenizer *t = NULL;
 	gpu_gguf_vtype et;
@@ -145,8 +145,8 @@ gpu_tokenizer_new(
 		    (unsigned long long) n);
 		return (GH_ECORRUPT);
 	}
-	have_scores = gpu_gguf_get_arr(g, "tokenizer.ggml.scores", &et, &cnt)
-	    == GH_OK;
+	have_scores
+	    = gpu_gguf_get_arr(g, "tokenizer.ggml.scores", &et, &cnt) == GH_OK;
 	if (have_scores && (et != GPU_GGUF_F32 || cnt != n)) {
 		gpu_errf(eb, ec, "tokenizer.ggml.scores does not match");
 		return (GH_ECORRUPT);
@@ -164,8 +164,7 @@ gpu_tokenizer_new(
 		return (GH_ENOMEM);
 	}
 	t->n = (uint32_t) n;
-	for (hsize = 16; hsize < 2 * n; hsize *= 2) {
-	}
+	for (hsize = 16; hsize < 2 * n; hsize *= 2) { }
 	t->hmask = (uint32_t) (hsize - 1);
 	if ((t->piece = calloc(n, sizeof(*t->piece))) == NULL
 	    || (t->len = calloc(n, sizeof(*t->len))) == NULL
@@ -181,8 +180,8 @@ gpu_tokenizer_new(
 	}
 	for (uint32_t i = 0; i < t->n; i++) {
 		int64_t ty = 1;
-		if ((rv = gpu_gguf_arr_str(g, "tokenizer.ggml.tokens", i,
-		         &t->piece[i], &sn))
+		if ((rv = gpu_gguf_arr_str(
+		         g, "tokenizer.ggml.tokens", i, &t->piece[i], &sn))
 		    != GH_OK) {
 			goto out;
 		}
@@ -224,8 +223,8 @@ gpu_tokenizer_new(
 			t->byte_id[b] = (int32_t) i;
 		}
 	}
-	if ((rv = tok_id(g, "tokenizer.ggml.bos_token_id", 1, t->n, &t->bos,
-	         eb, ec))
+	if ((rv = tok_id(
+	         g, "tokenizer.ggml.bos_token_id", 1, t->n, &t->bos, eb, ec))
 	        != GH_OK
 	    || (rv = tok_id(g, "tokenizer.ggml.eos_token_id", 2, t->n, &t->eos,
 	            eb, ec))
@@ -332,7 +331,7 @@ static tok_pair
 tok_pop(tok_pair *h, size_t *n)
 {
 	tok_pair top = h[0], last = h[--(*n)];
-	size_t   i   = 0;
+	size_t   i = 0;
 
 	for (;;) {
 		size_t c = 2 * i + 1;
@@ -355,8 +354,8 @@ tok_pop(tok_pair *h, size_t *n)
 }
 
 static void
-tok_try(const gpu_tokenizer *t, const char *text, const tok_sym *sy,
-    int32_t l, tok_pair *heap, size_t *nh)
+tok_try(const gpu_tokenizer *t, const char *text, const tok_sym *sy, int32_t l,
+    tok_pair *heap, size_t *nh)
 {
 	int32_t r = l >= 0 ? sy[l].next : -1;
 	int32_t id;
@@ -396,8 +395,8 @@ tok_utf8_len(const uint8_t *s, size_t left)
 }
 
 int
-gpu_tok_encode(const gpu_tokenizer *t, const char *text, size_t n,
-    int add_bos, int32_t *toks, size_t cap, size_t *ntok)
+gpu_tok_encode(const gpu_tokenizer *t, const char *text, size_t n, int add_bos,
+    int32_t *toks, size_t cap, size_t *ntok)
 {
 	int       rv   = GH_EINTERNAL;
 	char     *norm = NULL;
@@ -440,8 +439,8 @@ gpu_tok_encode(const gpu_tokenizer *t, const char *text, size_t n,
 	}
 	for (size_t i = 0; i < nn;) {
 		size_t l = tok_utf8_len((const uint8_t *) norm + i, nn - i);
-		sy[ns] = (tok_sym) { (uint32_t) i, (uint32_t) l,
-			(int32_t) ns - 1, (int32_t) ns + 1 };
+		sy[ns]   = (tok_sym) { (uint32_t) i, (uint32_t) l,
+			  (int32_t) ns - 1, (int32_t) ns + 1 };
 		ns++;
 		i += l;
 	}
@@ -483,7 +482,8 @@ gpu_tok_encode(const gpu_tokenizer *t, const char *text, size_t n,
 				rv = GH_ELIMIT;
 				goto out;
 			}
-			toks[k++] = t->byte_id[c] >= 0 ? t->byte_id[c] : t->unk;
+			toks[k++]
+			    = t->byte_id[c] >= 0 ? t->byte_id[c] : t->unk;
 		}
 	}
 	*ntok = k;

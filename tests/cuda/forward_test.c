@@ -14,7 +14,7 @@
 static double
 ref_half(uint16_t h)
 {
-	int e = (h >> 10) & 0x1f, m = h & 0x3ff;
+	int    e = (h >> 10) & 0x1f, m = h & 0x3ff;
 	double v;
 
 	if (e == 0) {
@@ -45,7 +45,8 @@ ref_tensor(const gpu_gguf *g, const char *name)
 			memcpy(&f, d + 4 * i, 4);
 			o[i] = f;
 		} else if (t->type == GPU_TYPE_F16) {
-			o[i] = ref_half((uint16_t) (d[2 * i] | d[2 * i + 1] << 8));
+			o[i] = ref_half(
+			    (uint16_t) (d[2 * i] | d[2 * i + 1] << 8));
 		} else {
 			const uint8_t *b = d + (i / 32) * 34;
 			o[i] = ref_half((uint16_t) (b[0] | b[1] << 8))
@@ -72,19 +73,19 @@ ref_load(ref_model *r, const gpu_model *m, uint32_t nctx)
 	char                  nm[80];
 
 	memset(r, 0, sizeof(*r));
-	r->E = in->n_embd;
-	r->L = in->n_layer;
-	r->F = in->n_ff;
-	r->H = in->n_head;
-	r->HKV = in->n_head_kv;
-	r->HD = in->n_embd / in->n_head;
-	r->R = in->rope_dim;
-	r->V = in->n_vocab;
-	r->base = in->rope_base;
-	r->eps = in->norm_eps;
-	r->embd = ref_tensor(g, "token_embd.weight");
+	r->E     = in->n_embd;
+	r->L     = in->n_layer;
+	r->F     = in->n_ff;
+	r->H     = in->n_head;
+	r->HKV   = in->n_head_kv;
+	r->HD    = in->n_embd / in->n_head;
+	r->R     = in->rope_dim;
+	r->V     = in->n_vocab;
+	r->base  = in->rope_base;
+	r->eps   = in->norm_eps;
+	r->embd  = ref_tensor(g, "token_embd.weight");
 	r->onorm = ref_tensor(g, "output_norm.weight");
-	r->out = ref_tensor(g, "output.weight");
+	r->out   = ref_tensor(g, "output.weight");
 	if (r->out == NULL) {
 		r->out = ref_tensor(g, "token_embd.weight");
 	}
@@ -140,8 +141,8 @@ ref_free(ref_model *r)
 
 /* y[rows] = W x, W stored [rows][cols]. */
 static void
-ref_mv(const double *w, const double *x, uint32_t rows, uint32_t cols,
-    double *y)
+ref_mv(
+    const double *w, const double *x, uint32_t rows, uint32_t cols, double *y)
 {
 	for (uint32_t i = 0; i < rows; i++) {
 		double s = 0;
@@ -182,11 +183,15 @@ ref_step(ref_model *r, int32_t tok, double *logits, double *hidden)
 {
 	uint32_t E = r->E, KV = r->HKV * r->HD, pos = r->pos;
 	uint32_t nctx_stride = KV;
-	double  *x = calloc(E, sizeof(double)), *xb = calloc(E, sizeof(double));
-	double  *q = calloc(E, sizeof(double)), *att = calloc(E, sizeof(double));
-	double  *k = calloc(KV, sizeof(double)), *v = calloc(KV, sizeof(double));
-	double  *g = calloc(r->F, sizeof(double)), *u = calloc(r->F, sizeof(double));
-	double  *sc = calloc(pos + 1, sizeof(double)), *tmp = calloc(E, sizeof(double));
+	double *x = calloc(E, sizeof(double)), *xb = calloc(E, sizeof(double));
+	double *q   = calloc(E, sizeof(double)),
+	       *att = calloc(E, sizeof(double));
+	double *k   = calloc(KV, sizeof(double)),
+	       *v   = calloc(KV, sizeof(double));
+	double *g   = calloc(r->F, sizeof(double)),
+	       *u   = calloc(r->F, sizeof(double));
+	double *sc  = calloc(pos + 1, sizeof(double)),
+	       *tmp = calloc(E, sizeof(double));
 
 	memcpy(x, r->embd + (size_t) tok * E, E * sizeof(double));
 	for (uint32_t l = 0; l < r->L; l++) {
@@ -202,8 +207,10 @@ ref_step(ref_model *r, int32_t tok, double *logits, double *hidden)
 		for (uint32_t h = 0; h < r->HKV; h++) {
 			ref_rope(k + h * r->HD, r->R, pos, r->base);
 		}
-		memcpy(kc + (size_t) pos * nctx_stride, k, KV * sizeof(double));
-		memcpy(vc + (size_t) pos * nctx_stride, v, KV * sizeof(double));
+		memcpy(
+		    kc + (size_t) pos * nctx_stride, k, KV * sizeof(double));
+		memcpy(
+		    vc + (size_t) pos * nctx_stride, v, KV * sizeof(double));
 		for (uint32_t h = 0; h < r->H; h++) {
 			uint32_t kh = h / (r->H / r->HKV);
 			double   mx = -INFINITY, sum = 0;
@@ -211,7 +218,8 @@ ref_step(ref_model *r, int32_t tok, double *logits, double *hidden)
 				double s = 0;
 				for (uint32_t d = 0; d < r->HD; d++) {
 					s += q[h * r->HD + d]
-					    * kc[(size_t) j * KV + kh * r->HD + d];
+					    * kc[(size_t) j * KV + kh * r->HD
+					        + d];
 				}
 				sc[j] = s / sqrt((double) r->HD);
 				mx    = sc[j] > mx ? sc[j] : mx;
@@ -223,7 +231,9 @@ ref_step(ref_model *r, int32_t tok, double *logits, double *hidden)
 			for (uint32_t d = 0; d < r->HD; d++) {
 				double o = 0;
 				for (uint32_t j = 0; j <= pos; j++) {
-					o += sc[j] * vc[(size_t) j * KV + kh * r->HD + d];
+					o += sc[j]
+					    * vc[(size_t) j * KV + kh * r->HD
+					        + d];
 				}
 				att[h * r->HD + d] = o / sum;
 			}
@@ -310,10 +320,10 @@ check_spec(const gpu_test_spec *s)
 	}
 	const gpu_model_info *in = gpu_model_info_get(m);
 	uint32_t              V = in->n_vocab, E = in->n_embd;
-	float  *lg = malloc((size_t) NP * V * sizeof(float));
-	float  *hd = malloc((size_t) NP * E * sizeof(float));
-	double *rl = malloc((size_t) V * sizeof(double));
-	double *rh = malloc((size_t) E * sizeof(double));
+	float                *lg = malloc((size_t) NP * V * sizeof(float));
+	float                *hd = malloc((size_t) NP * E * sizeof(float));
+	double               *rl = malloc((size_t) V * sizeof(double));
+	double               *rh = malloc((size_t) E * sizeof(double));
 
 	ref_load(&r, m, 4096);
 	if (gpu_ctx_new(m, GPU_BACKEND_CPU, 64, 2, &c, err, sizeof(err))
@@ -328,7 +338,8 @@ check_spec(const gpu_test_spec *s)
 		double el = rel_err(lg + (size_t) t * V, rl, V);
 		double eh = rel_err(hd + (size_t) t * E, rh, E);
 		if (!(el < 1e-4) || !(eh < 1e-4)) {
-			fprintf(stderr, "pos %d: logits %g hidden %g\n", t, el, eh);
+			fprintf(stderr, "pos %d: logits %g hidden %g\n", t, el,
+			    eh);
 			goto out;
 		}
 	}
@@ -339,7 +350,8 @@ check_spec(const gpu_test_spec *s)
 			best = rl[i] > rl[best] ? i : best;
 		}
 		toks[t] = (int32_t) best;
-		if (gpu_ctx_forward(c, &toks[t], 1, lg, 0, hd, NULL) != GH_OK) {
+		if (gpu_ctx_forward(c, &toks[t], 1, lg, 0, hd, NULL)
+		    != GH_OK) {
 			goto out;
 		}
 		ref_step(&r, toks[t], rl, rh);
@@ -424,15 +436,15 @@ greedy(const gpu_model *m, int threads, int batch, int32_t *out, int ngen,
 {
 	gpu_ctx          *c = NULL;
 	char              err[128];
-	uint32_t          V = gpu_model_info_get(m)->n_vocab;
+	uint32_t          V         = gpu_model_info_get(m)->n_vocab;
 	int32_t           prompt[6] = { 1, 260, 300, 301, 77, 400 };
-	gpu_sample_params gp = { 0 };
+	gpu_sample_params gp        = { 0 };
 	gpu_rng           rng;
 	int               rv;
 
 	gpu_rng_seed(&rng, 0);
-	if ((rv = gpu_ctx_new(m, GPU_BACKEND_CPU, 64, threads, &c, err,
-	         sizeof(err)))
+	if ((rv = gpu_ctx_new(
+	         m, GPU_BACKEND_CPU, 64, threads, &c, err, sizeof(err)))
 	    != GH_OK) {
 		return (rv);
 	}
@@ -525,8 +537,8 @@ TEST(forward_teacher_forcing_chunks_and_errors)
 	CHECK_EQ(gpu_ctx_pos(c), 0);
 	/* FLOPs grow with the position by the attention term. */
 	CHECK(gpu_model_flops(m, 10) > gpu_model_flops(m, 0));
-	CHECK_EQ(gpu_model_flops(m, 1) - gpu_model_flops(m, 0),
-	    2ull * 2 * 64 * 2);
+	CHECK_EQ(
+	    gpu_model_flops(m, 1) - gpu_model_flops(m, 0), 2ull * 2 * 64 * 2);
 	free(all);
 	free(part);
 	free(h1);
@@ -551,8 +563,8 @@ TEST(model_hash_depends_on_every_weight)
 	gpu_model_hash(m, &h2);
 	CHECK_MEM(h1.b, h2.b, 32);
 	/* One bit of one weight of the last layer. */
-	const gpu_tensor *t = gpu_gguf_tensor(gpu_model_gguf(m),
-	    "blk.1.ffn_down.weight");
+	const gpu_tensor *t
+	    = gpu_gguf_tensor(gpu_model_gguf(m), "blk.1.ffn_down.weight");
 	CHECK(t != NULL);
 	gpu_model_close(m);
 	p[t->data - p + 5] ^= 1;
@@ -571,4 +583,41 @@ TEST(model_hash_depends_on_every_weight)
 	gpu_model_hash(m, &h3);
 	CHECK_MEM(h1.b, h3.b, 32);
 	gpu_model_close(m);
+}
+
+/* Every kernel variant of this CPU gives the same bits. */
+TEST(forward_identical_across_instruction_sets)
+{
+	gpu_test_spec s;
+	gpu_model    *m = NULL;
+	const char   *isa[] = { "generic", "avx2", "avx512" };
+	float        *l[3], h[3][128];
+	int32_t       out[3][10];
+	gpu_type      types[] = { GPU_TYPE_Q8_0, GPU_TYPE_F16, GPU_TYPE_F32 };
+
+	for (int ty = 0; ty < 3; ty++) {
+		gpu_test_spec_default(&s);
+		s.wtype = types[ty];
+		s.n_ff  = 192;
+		s.n_embd = 96;
+		s.n_head = 6;
+		s.n_head_kv = 3;
+		CHECK_OK(make_model(&s, &m));
+		uint32_t V = gpu_model_info_get(m)->n_vocab;
+		for (int i = 0; i < 3; i++) {
+			l[i] = malloc(V * sizeof(float));
+			setenv("GPUHOUR_CPU_ISA", isa[i], 1);
+			CHECK_OK(greedy(m, 2, 1, out[i], 10, l[i], h[i]));
+		}
+		unsetenv("GPUHOUR_CPU_ISA");
+		for (int i = 1; i < 3; i++) {
+			CHECK_MEM(out[0], out[i], sizeof(out[0]));
+			CHECK_MEM(l[0], l[i], V * sizeof(float));
+			CHECK_MEM(h[0], h[i], 96 * sizeof(float));
+		}
+		for (int i = 0; i < 3; i++) {
+			free(l[i]);
+		}
+		gpu_model_close(m);
+	}
 }

@@ -49,8 +49,8 @@ typedef struct {
 /* A file with an alignment pair and the given tensors, data_len bytes
  * of data (8-aligned copy). */
 static uint8_t *
-raw_file(uint32_t version, const raw_tensor *t, int nt, size_t data_len,
-    size_t *n)
+raw_file(
+    uint32_t version, const raw_tensor *t, int nt, size_t data_len, size_t *n)
 {
 	buf      b = { 0 };
 	uint8_t *out;
@@ -97,7 +97,7 @@ TEST(gguf_handmade_files_accepted_and_rejected)
 	char       err[200];
 	size_t     n;
 	uint8_t   *p;
-	gpu_gguf  *g = NULL;
+	gpu_gguf  *g     = NULL;
 	raw_tensor ok[2] = { { "a", GPU_TYPE_F32, 4, 2, 0 },
 		{ "b", GPU_TYPE_Q8_0, 32, 1, 32 } };
 
@@ -139,7 +139,7 @@ TEST(gguf_handmade_files_accepted_and_rejected)
 	/* Overlapping tensors. */
 	raw_tensor ov[2] = { { "a", GPU_TYPE_F32, 16, 2, 0 },
 		{ "b", GPU_TYPE_F32, 4, 1, 128 } };
-	p = raw_file(3, ov, 2, 256, &n);
+	p                = raw_file(3, ov, 2, 256, &n);
 	CHECK_OK(parse(p, n, err));
 	free(p);
 	ov[1].off = 96;
@@ -175,11 +175,11 @@ TEST(gguf_handmade_files_accepted_and_rejected)
 	/* Duplicate names; huge dimensions whose product overflows. */
 	raw_tensor dup[2] = { { "a", GPU_TYPE_F32, 4, 1, 0 },
 		{ "a", GPU_TYPE_F32, 4, 1, 32 } };
-	p = raw_file(3, dup, 2, 64, &n);
+	p                 = raw_file(3, dup, 2, 64, &n);
 	CHECK_ERR(parse(p, n, err), GH_ECORRUPT);
 	free(p);
-	raw_tensor huge[1] = { { "h", GPU_TYPE_F32, 1ull << 35,
-		1ull << 35, 0 } };
+	raw_tensor huge[1]
+	    = { { "h", GPU_TYPE_F32, 1ull << 35, 1ull << 35, 0 } };
 	p = raw_file(3, huge, 1, 64, &n);
 	CHECK_ERR(parse(p, n, err), GH_ECORRUPT);
 	free(p);
@@ -188,9 +188,9 @@ TEST(gguf_handmade_files_accepted_and_rejected)
 	p          = raw_file(3, huge, 1, 64, &n);
 	CHECK_ERR(parse(p, n, err), GH_ETRUNC);
 	free(p);
-	huge[0].d0 = 8;
+	huge[0].d0  = 8;
 	huge[0].off = UINT64_MAX - 31;
-	p = raw_file(3, huge, 1, 64, &n);
+	p           = raw_file(3, huge, 1, 64, &n);
 	CHECK_ERR(parse(p, n, err), GH_ETRUNC);
 	free(p);
 }
@@ -211,7 +211,8 @@ TEST(gguf_huge_counts_and_bad_metadata)
 			uint8_t *q = aligned_alloc(64, (n + 63) / 64 * 64);
 			memcpy(q, p, n);
 			for (int k = 0; k < 8; k++) {
-				q[8 + 8 * field + k] = (uint8_t) (vals[i] >> (8 * k));
+				q[8 + 8 * field + k]
+				    = (uint8_t) (vals[i] >> (8 * k));
 			}
 			int rv = parse(q, n, err);
 			CHECK(rv == GH_ELIMIT || rv == GH_ETRUNC);
@@ -230,7 +231,7 @@ TEST(gguf_huge_counts_and_bad_metadata)
 		{ "arrtrunc", GH_ETRUNC }, { "align", GH_ECORRUPT },
 		{ "dupkey", GH_ECORRUPT }, { "nested", GH_EUNSUPPORTED } };
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
-		buf b = { 0 };
+		buf b   = { 0 };
 		int two = strcmp(cases[c].what, "dupkey") == 0;
 		b_le(&b, 0x46554747u, 4);
 		b_le(&b, 3, 4);
@@ -347,7 +348,7 @@ TEST_T(gguf_model_bitflips_and_truncations, 300)
 	uint8_t      *p, *q;
 	size_t        n;
 	char          err[200];
-	uint64_t      rs = 42;
+	uint64_t      rs     = 42;
 	int           errors = 0;
 
 	gpu_test_spec_default(&s);
@@ -372,10 +373,11 @@ TEST_T(gguf_model_bitflips_and_truncations, 300)
 		if (rv == GH_OK) {
 			gpu_ctx *c = NULL;
 			int32_t  t = 1;
-			float   *lg = malloc(4 * gpu_model_info_get(m)->n_vocab);
+			float *lg = malloc(4 * gpu_model_info_get(m)->n_vocab);
 			if (gpu_ctx_new(m, GPU_BACKEND_CPU, 4, 1, &c, err, 200)
 			    == GH_OK) {
-				(void) gpu_ctx_forward(c, &t, 1, lg, 0, NULL, NULL);
+				(void) gpu_ctx_forward(
+				    c, &t, 1, lg, 0, NULL, NULL);
 			}
 			gpu_ctx_free(c);
 			free(lg);

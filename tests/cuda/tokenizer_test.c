@@ -27,11 +27,12 @@ tok_model(void)
 static size_t
 detok(const gpu_tokenizer *t, const int32_t *toks, size_t nt, char *out)
 {
-	size_t  k = 0, n;
+	size_t  k    = 0, n;
 	int32_t prev = -1;
 
 	for (size_t i = 0; i < nt; i++) {
-		if (gpu_tok_decode(t, prev, toks[i], out + k, 64, &n) != GH_OK) {
+		if (gpu_tok_decode(t, prev, toks[i], out + k, 64, &n)
+		    != GH_OK) {
 			return ((size_t) -1);
 		}
 		k += n;
@@ -111,12 +112,13 @@ TEST(tokenizer_merges_by_score_and_falls_back_to_bytes)
 	CHECK_ERR(gpu_tok_decode(t, -1, 100000, piece, 64, &n), GH_EINVAL);
 	CHECK_ERR(gpu_tok_decode(t, -1, -5, piece, 64, &n), GH_EINVAL);
 	/* Capacity and size limits. */
-	CHECK_ERR(gpu_tok_encode(t, "the cat sat", 11, 1, toks, 2, &nt),
-	    GH_ELIMIT);
+	CHECK_ERR(
+	    gpu_tok_encode(t, "the cat sat", 11, 1, toks, 2, &nt), GH_ELIMIT);
 	CHECK_ERR(gpu_tok_decode(t, toks[0], 300, piece, 0, &n), GH_ELIMIT);
 	big = malloc(GPU_TOK_MAX_TEXT + 1);
 	memset(big, 'a', GPU_TOK_MAX_TEXT + 1);
-	CHECK_ERR(gpu_tok_encode(t, big, GPU_TOK_MAX_TEXT + 1, 1, toks, 64, &nt),
+	CHECK_ERR(
+	    gpu_tok_encode(t, big, GPU_TOK_MAX_TEXT + 1, 1, toks, 64, &nt),
 	    GH_ELIMIT);
 	free(big);
 	gpu_model_close(m);
@@ -126,11 +128,11 @@ TEST_T(tokenizer_long_text_is_fast, 60)
 {
 	gpu_model           *m = tok_model();
 	const gpu_tokenizer *t;
-	size_t               len = 200000, nt;
-	char                *txt = malloc(len);
+	size_t               len  = 200000, nt;
+	char                *txt  = malloc(len);
 	int32_t             *toks = malloc(sizeof(int32_t) * (len * 3 + 8));
 	char                *back = malloc(len + 64);
-	uint64_t             rs = 9;
+	uint64_t             rs   = 9;
 
 	CHECK(m != NULL);
 	t = gpu_model_tokenizer(m);
