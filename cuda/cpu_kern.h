@@ -164,8 +164,8 @@ CPU_SFX(cpu_dot)(const gpu_mat *m, uint32_t row, const float *x)
 
 	switch (m->type) {
 	case GPU_TYPE_F32:
-		return (
-		    CPU_SFX(cpu_dot_f32)((const float *) (const void *) w, x, m->cols));
+		return (CPU_SFX(cpu_dot_f32)(
+		    (const float *) (const void *) w, x, m->cols));
 	case GPU_TYPE_F16:
 		return (CPU_SFX(cpu_dot_f16)(w, x, m->cols));
 	default:

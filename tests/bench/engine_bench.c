@@ -126,7 +126,7 @@ eb_run(const eb_shape *sh, gpu_type type)
 		dts[i] = bench_now() - t0;
 	}
 	qsort(dts, (size_t) sh->ntok, sizeof(double), eb_cmp);
-	double dt = dts[sh->ntok / 2];
+	double dt    = dts[sh->ntok / 2];
 	double bytes = (double) gpu_model_info_get(m)->token_bytes;
 	snprintf(name, sizeof(name), "cpu_decode_%s_%s", sh->name,
 	    type == GPU_TYPE_F32 ? "f32" : "q8_0");

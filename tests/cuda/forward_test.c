@@ -589,7 +589,7 @@ TEST(model_hash_depends_on_every_weight)
 TEST(forward_identical_across_instruction_sets)
 {
 	gpu_test_spec s;
-	gpu_model    *m = NULL;
+	gpu_model    *m     = NULL;
 	const char   *isa[] = { "generic", "avx2", "avx512" };
 	float        *l[3], h[3][128];
 	int32_t       out[3][10];
@@ -597,10 +597,10 @@ TEST(forward_identical_across_instruction_sets)
 
 	for (int ty = 0; ty < 3; ty++) {
 		gpu_test_spec_default(&s);
-		s.wtype = types[ty];
-		s.n_ff  = 192;
-		s.n_embd = 96;
-		s.n_head = 6;
+		s.wtype     = types[ty];
+		s.n_ff      = 192;
+		s.n_embd    = 96;
+		s.n_head    = 6;
 		s.n_head_kv = 3;
 		CHECK_OK(make_model(&s, &m));
 		uint32_t V = gpu_model_info_get(m)->n_vocab;

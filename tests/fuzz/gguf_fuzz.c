@@ -53,7 +53,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		gh_hash              h;
 
 		gpu_model_hash(m, &h);
-		if (gpu_tok_encode(tk, "ab a\xff", 5, 1, toks, 64, &nt) == GH_OK) {
+		if (gpu_tok_encode(tk, "ab a\xff", 5, 1, toks, 64, &nt)
+		    == GH_OK) {
 			for (size_t i = 0; i < nt; i++) {
 				(void) gpu_tok_decode(tk, i ? toks[i - 1] : -1,
 				    toks[i], out, sizeof(out), &n);
@@ -61,7 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		lg = malloc(gpu_model_info_get(m)->n_vocab * sizeof(float));
 		if (lg != NULL && nt > 0 && nt <= 8
-		    && gpu_ctx_new(m, GPU_BACKEND_CPU, 8, 1, &c, err, sizeof(err))
+		    && gpu_ctx_new(
+		           m, GPU_BACKEND_CPU, 8, 1, &c, err, sizeof(err))
 		        == GH_OK) {
 			(void) gpu_ctx_forward(
 			    c, toks, (uint32_t) nt, lg, 0, NULL, NULL);
