@@ -47,7 +47,7 @@ be_err(int be)
 static void *
 be_dlopen(const char *path, char *err, size_t cap)
 {
-	void  *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	void  *h = dlopen(path, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	size_t n;
 
 	if (h == NULL && err != NULL && cap > 0) {
