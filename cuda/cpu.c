@@ -40,7 +40,7 @@ typedef void (*cpu_matmul_fn)(
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,f16c")
 #define CPU_SFX(name) name##_avx2
 #define CPU_AVX2
 #include "cuda/cpu_kern.h"
@@ -48,7 +48,7 @@ typedef void (*cpu_matmul_fn)(
 #undef CPU_SFX
 #pragma GCC pop_options
 #pragma GCC push_options
-#pragma GCC target("avx512f")
+#pragma GCC target("avx512f,f16c")
 #define CPU_SFX(name) name##_avx512
 #define CPU_AVX512
 #include "cuda/cpu_kern.h"
@@ -71,12 +71,14 @@ cpu_pick(void)
 #ifdef CPU_HAVE_X86
 	__builtin_cpu_init();
 	if ((want == NULL || strcmp(want, "avx512") == 0)
-	    && __builtin_cpu_supports("avx512f")) {
+	    && __builtin_cpu_supports("avx512f")
+	    && __builtin_cpu_supports("f16c")) {
 		return (cpu_matmul_avx512);
 	}
 	if ((want == NULL || strcmp(want, "avx2") == 0
 	        || strcmp(want, "avx512") == 0)
-	    && __builtin_cpu_supports("avx2")) {
+	    && __builtin_cpu_supports("avx2")
+	    && __builtin_cpu_supports("f16c")) {
 		return (cpu_matmul_avx2);
 	}
 #endif

@@ -53,8 +53,12 @@ CPU_SFX(cpu_mac_f16)(v16f *acc, const uint8_t *w, const float *x)
 static inline __attribute__((always_inline)) void
 CPU_SFX(cpu_mac_q8)(v16f *acc, const uint8_t *q, const float *x)
 {
-	float d = gpu_h2f((uint16_t) (q[0] | q[1] << 8));
-	v16f  f0, f1, x0, x1;
+#if defined(CPU_AVX512) || defined(CPU_AVX2)
+	float d = _cvtsh_ss((unsigned short) (q[0] | q[1] << 8));
+#else
+	float  d = gpu_h2f((uint16_t) (q[0] | q[1] << 8));
+#endif
+	v16f f0, f1, x0, x1;
 
 #if defined(CPU_AVX512)
 	__m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
