@@ -72,7 +72,10 @@ cli_model_inspect(const char *path, int json, int hash)
 		counts[t == GPU_TYPE_F32 ? 0 : (t == GPU_TYPE_F16 ? 1 : 2)]++;
 	}
 	if (hash) {
-		gpu_model_hash(m, &h);
+		if ((rv = gpu_model_hash(m, &h)) != GH_OK) {
+			gpu_model_close(m);
+			return (cli_fail(rv, "hashing %s", path));
+		}
 		gh_hex_encode(h.b, 32, hex);
 	}
 	if (json) {

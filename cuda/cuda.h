@@ -206,9 +206,10 @@ const gpu_gguf       *gpu_model_gguf(const gpu_model *m);
  * The model hash: tagged BLAKE2b-256 (GH_TAG_MODEL) over a canonical
  * manifest of hyper-parameters, the tokenizer and, for each tensor in
  * name order, its name, type, shape and the BLAKE2b-256 of its bytes.
- * Reads every weight (seconds for a large model).  Any thread.
+ * Reads every weight (seconds for a large model).  GH_OK or GH_ENOMEM
+ * (*out is then all zeros).  Any thread.
  */
-void gpu_model_hash(const gpu_model *m, gh_hash *out);
+int gpu_model_hash(const gpu_model *m, gh_hash *out);
 
 /*
  * Floating-point operations to process one token at position pos (0-
@@ -342,7 +343,9 @@ uint64_t gpu_rng_next(gpu_rng *r);
  * to the lowest index); otherwise softmax at that temperature in
  * double, candidates sorted by probability (ties by index), cut by
  * top_k and top_p, one draw from rng.  scratch holds n entries of
- * gpu_sample_scratch (the caller's, to avoid allocation per token).
+ * gpu_sample_scratch (the caller's, to avoid allocation per token; may
+ * be NULL for greedy).  GH_EINVAL for n 0, no finite logit, or top_p
+ * outside (0, 1].
  */
 typedef struct {
 	double   p;

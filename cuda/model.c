@@ -453,7 +453,7 @@ m_cmp_name(const void *a, const void *b)
 	    (*(const gpu_tensor *const *) b)->name));
 }
 
-void
+int
 gpu_model_hash(const gpu_model *m, gh_hash *out)
 {
 	const gpu_model_info *in = &m->info;
@@ -464,14 +464,13 @@ gpu_model_hash(const gpu_model *m, gh_hash *out)
 	gh_hasher             h;
 	gh_writer             w;
 	uint32_t              bits;
+	int                   rv;
 
 	memset(out, 0, sizeof(*out));
 	if (ts == NULL || th == NULL) {
-		/* Only main() may exit on out-of-memory: leave the zero
-		 * hash, which matches no model. */
 		free(ts);
 		free(th);
-		return;
+		return (GH_ENOMEM);
 	}
 	for (size_t i = 0; i < nt; i++) {
 		ts[i] = gpu_gguf_tensor_at(m->g, i);
@@ -509,7 +508,7 @@ gpu_model_hash(const gpu_model *m, gh_hash *out)
 		}
 		gh_put_fixed(&w, th[i].b, 32);
 	}
-	if (gh_writer_err(&w) == GH_OK) {
+	if ((rv = gh_writer_err(&w)) == GH_OK) {
 		gh_hasher_init(&h, GH_TAG_MODEL);
 		gh_hasher_update(&h, w.p, w.len);
 		gh_hasher_final(&h, out);
@@ -517,4 +516,5 @@ gpu_model_hash(const gpu_model *m, gh_hash *out)
 	gh_writer_free(&w);
 	free(ts);
 	free(th);
+	return (rv);
 }

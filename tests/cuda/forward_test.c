@@ -559,8 +559,8 @@ TEST(model_hash_depends_on_every_weight)
 	gpu_test_spec_default(&s);
 	CHECK_OK(gpu_test_model_make(&s, &p, &n));
 	CHECK_OK(gpu_model_from_memory(p, n, 0, &m, err, sizeof(err)));
-	gpu_model_hash(m, &h1);
-	gpu_model_hash(m, &h2);
+	CHECK_OK(gpu_model_hash(m, &h1));
+	CHECK_OK(gpu_model_hash(m, &h2));
 	CHECK_MEM(h1.b, h2.b, 32);
 	/* One bit of one weight of the last layer. */
 	const gpu_tensor *t
@@ -570,18 +570,18 @@ TEST(model_hash_depends_on_every_weight)
 	gpu_model_close(m);
 	p[at] ^= 1;
 	CHECK_OK(gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)));
-	gpu_model_hash(m, &h3);
+	CHECK_OK(gpu_model_hash(m, &h3));
 	CHECK(memcmp(h1.b, h3.b, 32) != 0);
 	gpu_model_close(m);
 	/* Another seed, another hash; the same seed, the same hash. */
 	s.seed = 2;
 	CHECK_OK(make_model(&s, &m));
-	gpu_model_hash(m, &h3);
+	CHECK_OK(gpu_model_hash(m, &h3));
 	CHECK(memcmp(h1.b, h3.b, 32) != 0);
 	gpu_model_close(m);
 	s.seed = 1;
 	CHECK_OK(make_model(&s, &m));
-	gpu_model_hash(m, &h3);
+	CHECK_OK(gpu_model_hash(m, &h3));
 	CHECK_MEM(h1.b, h3.b, 32);
 	gpu_model_close(m);
 }

@@ -52,7 +52,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		float               *lg;
 		gh_hash              h;
 
-		gpu_model_hash(m, &h);
+		(void) gpu_model_hash(m, &h);
 		if (gpu_tok_encode(tk, "ab a\xff", 5, 1, toks, 64, &nt)
 		    == GH_OK) {
 			for (size_t i = 0; i < nt; i++) {
