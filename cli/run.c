@@ -108,6 +108,8 @@ cli_run_go(const cli_run_args *a)
 	uint32_t              ngen = 0, n_ctx;
 	char                 *text = NULL;
 	size_t                tlen = 0;
+	gpu_nvml_device       nv0, nv1;
+	int                   have_nv = 0;
 
 	if ((rv = gpu_model_open(a->model, &m, err, sizeof(err))) != GH_OK) {
 		fprintf(stderr, "gpuhour: %s: %s (%s)\n", a->model, err,
@@ -162,6 +164,11 @@ cli_run_go(const cli_run_args *a)
 	if (rv != GH_OK) {
 		ex = cli_fail(rv, "backend");
 		goto out;
+	}
+	/* NVML, when present, names the device and reads its energy
+	 * counter (self-reported) before and after. */
+	if (kind == GPU_BACKEND_CUDA && gpu_nvml_query(0, &nv0) == GH_OK) {
+		have_nv = 1;
 	}
 	gpu_rng_seed(&rng, a->sp.seed);
 	t_prompt = gh_mono_ns();
@@ -227,8 +234,18 @@ cli_run_go(const cli_run_args *a)
 		printf("],\"text\":");
 		cli_json_string(stdout, text, tlen);
 		printf(",\"tokens_per_second\":%.3f,\"prompt_seconds\":%.6f,"
-		       "\"device_ns\":%" PRIu64 ",\"flops\":%" PRIu64 "}\n",
+		       "\"device_ns\":%" PRIu64 ",\"flops\":%" PRIu64,
 		    tps, pr_s, dev_ns, flops);
+		if (have_nv && gpu_nvml_query(0, &nv1) == GH_OK) {
+			printf(",\"device\":");
+			cli_json_string(stdout, nv1.name, strlen(nv1.name));
+			if (nv0.have_energy && nv1.have_energy
+			    && nv1.energy_mj >= nv0.energy_mj) {
+				printf(",\"energy_mj_self_reported\":%" PRIu64,
+				    nv1.energy_mj - nv0.energy_mj);
+			}
+		}
+		printf("}\n");
 	} else {
 		printf("\n");
 		fprintf(stderr,
