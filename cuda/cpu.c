@@ -27,8 +27,8 @@
 
 #define CPU_BATCH 32u /* tokens per chunk of a pass */
 
-typedef void (*cpu_matmul_fn)(
-    const gpu_mat *m, const float *x, uint32_t nt, float *out, int nth);
+typedef void (*cpu_matmul_fn)(const gpu_mat *const *m, float *const *out,
+    int nm, const float *x, uint32_t nt, int nth);
 
 /* The kernels, once per instruction set.  Each variant performs the
  * same IEEE operations in the same order: only the instructions that
@@ -170,6 +170,17 @@ cpu_create(const gpu_weights *w, uint32_t n_ctx, int n_threads, void **out,
 	return (GPU_BE_OK);
 }
 
+/* Up to three matrices of the same input in one parallel loop. */
+static void
+cpu_mm3(cpu_state *s, const gpu_mat *m0, float *o0, const gpu_mat *m1,
+    float *o1, const gpu_mat *m2, float *o2, const float *x, uint32_t nt)
+{
+	const gpu_mat *m[3] = { m0, m1, m2 };
+	float         *o[3] = { o0, o1, o2 };
+
+	s->matmul(m, o, m2 != NULL ? 3 : (m1 != NULL ? 2 : 1), x, nt, s->nth);
+}
+
 static void
 cpu_rmsnorm(const float *x, const float *g, uint32_t n, float eps, float *y)
 {
@@ -271,9 +282,8 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			cpu_rmsnorm(s->x + (size_t) t * E, L->attn_norm, E,
 			    w->norm_eps, s->xb + (size_t) t * E);
 		}
-		s->matmul(&L->wq, s->xb, nt, s->q, s->nth);
-		s->matmul(&L->wk, s->xb, nt, s->k, s->nth);
-		s->matmul(&L->wv, s->xb, nt, s->v, s->nth);
+		cpu_mm3(
+		    s, &L->wq, s->q, &L->wk, s->k, &L->wv, s->v, s->xb, nt);
 		for (uint32_t t = 0; t < nt; t++) {
 			const float *cs = s->rope + (size_t) t * w->rope_dim;
 			for (uint32_t h = 0; h < w->n_head; h++) {
@@ -291,7 +301,7 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			    KV * sizeof(float));
 		}
 		cpu_attention(s, l, nt, pos0);
-		s->matmul(&L->wo, s->att, nt, s->xb, s->nth);
+		cpu_mm3(s, &L->wo, s->xb, NULL, NULL, NULL, NULL, s->att, nt);
 		for (size_t i = 0; i < (size_t) nt * E; i++) {
 			s->x[i] = s->x[i] + s->xb[i];
 		}
@@ -299,13 +309,14 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			cpu_rmsnorm(s->x + (size_t) t * E, L->ffn_norm, E,
 			    w->norm_eps, s->xb + (size_t) t * E);
 		}
-		s->matmul(&L->wgate, s->xb, nt, s->hb, s->nth);
-		s->matmul(&L->wup, s->xb, nt, s->hb2, s->nth);
+		cpu_mm3(s, &L->wgate, s->hb, &L->wup, s->hb2, NULL, NULL,
+		    s->xb, nt);
 		for (size_t i = 0; i < (size_t) nt * F; i++) {
 			float g  = s->hb[i];
 			s->hb[i] = g / (1.0f + expf(-g)) * s->hb2[i];
 		}
-		s->matmul(&L->wdown, s->hb, nt, s->xb, s->nth);
+		cpu_mm3(
+		    s, &L->wdown, s->xb, NULL, NULL, NULL, NULL, s->hb, nt);
 		for (size_t i = 0; i < (size_t) nt * E; i++) {
 			s->x[i] = s->x[i] + s->xb[i];
 		}
@@ -318,10 +329,10 @@ cpu_chunk(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 		memcpy(hidden, s->xb, (size_t) nt * E * sizeof(float));
 	}
 	if (logits != NULL && all_logits) {
-		s->matmul(&w->out, s->xb, nt, logits, s->nth);
+		cpu_mm3(s, &w->out, logits, NULL, NULL, NULL, NULL, s->xb, nt);
 	} else if (logits != NULL) {
-		s->matmul(
-		    &w->out, s->xb + (size_t) (nt - 1) * E, 1, logits, s->nth);
+		cpu_mm3(s, &w->out, logits, NULL, NULL, NULL, NULL,
+		    s->xb + (size_t) (nt - 1) * E, 1);
 	}
 }
 

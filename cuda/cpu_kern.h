@@ -178,21 +178,33 @@ CPU_SFX(cpu_dot)(const gpu_mat *m, uint32_t row, const float *x)
 }
 
 /*
- * out[t * rows + r] = dot(row r, x[t * cols ..]) for t < nt.  Rows are
- * split between threads; the clones differ only in the instructions
- * used for the same operations.
+ * For each of the nm matrices (same cols): out[i][t * rows_i + r] =
+ * dot(row r of m[i], x[t * cols ..]) for t < nt.  One parallel loop
+ * over the rows of all of them (fewer fork/joins per layer); each
+ * output is still one thread's dot product, so the split between
+ * threads changes no bit.
  */
 static void
-CPU_SFX(cpu_matmul)(
-    const gpu_mat *m, const float *x, uint32_t nt, float *out, int nth)
+CPU_SFX(cpu_matmul)(const gpu_mat *const *m, float *const *out, int nm,
+    const float *x, uint32_t nt, int nth)
 {
-	const int64_t rows = m->rows;
+	int64_t total = 0;
 
+	for (int i = 0; i < nm; i++) {
+		total += m[i]->rows;
+	}
 #pragma omp parallel for num_threads(nth) schedule(static)
-	for (int64_t r = 0; r < rows; r++) {
+	for (int64_t g = 0; g < total; g++) {
+		int     i = 0;
+		int64_t r = g;
+		while (r >= (int64_t) m[i]->rows) {
+			r -= m[i]->rows;
+			i++;
+		}
 		for (uint32_t t = 0; t < nt; t++) {
-			out[(size_t) t * rows + r] = CPU_SFX(cpu_dot)(
-			    m, (uint32_t) r, x + (size_t) t * m->cols);
+			out[i][(size_t) t * m[i]->rows + (size_t) r]
+			    = CPU_SFX(cpu_dot)(m[i], (uint32_t) r,
+			        x + (size_t) t * m[i]->cols);
 		}
 	}
 }
