@@ -34,7 +34,7 @@ eb_buf_new(void)
 
 /* Bytes per second of one streaming read of buf by all threads: four
  * independent vector sums per thread, so the adds never limit it. */
-static double
+__attribute__((target_clones("avx512f", "avx2", "default"))) static double
 eb_pass(const float *buf, double *sink)
 {
 	const int64_t nb = (int64_t) (EB_BUF / 256);
