@@ -520,6 +520,7 @@ TEST(forward_teacher_forcing_chunks_and_errors)
 	/* 40 tokens in one pass (two chunks inside) ... */
 	CHECK_OK(gpu_ctx_forward(c, toks, 40, all, 1, h1, &ns));
 	CHECK_EQ(gpu_ctx_pos(c), 40);
+	CHECK(ns > 0); /* CPU time of the pass */
 	/* ... equal to 8 then 32 tokens. */
 	gpu_ctx_reset(c);
 	CHECK_OK(gpu_ctx_forward(c, toks, 8, part, 1, h2, NULL));

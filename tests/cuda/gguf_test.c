@@ -430,3 +430,38 @@ TEST(gguf_model_errors_name_what_is_missing)
 	    GH_EUNSUPPORTED);
 	CHECK(strstr(err, "blk.1.ffn_up.weight") != NULL);
 }
+
+TEST(gguf_model_open_maps_files_and_refuses_bad_ones)
+{
+	gpu_test_spec s;
+	uint8_t      *p;
+	size_t        n;
+	gpu_model    *m = NULL;
+	char          err[256];
+	gh_hash       h1, h2;
+
+	gpu_test_spec_default(&s);
+	s.wtype = GPU_TYPE_F16;
+	CHECK_OK(gpu_test_model_make(&s, &p, &n));
+	CHECK_OK(gh_file_write_atomic(th_path(0, "m.gguf"), p, n, 0644));
+	CHECK_OK(gh_file_write_atomic(th_path(1, "t.gguf"), p, n / 2, 0644));
+	CHECK_OK(gpu_model_open(th_path(0, "m.gguf"), &m, err, sizeof(err)));
+	CHECK_EQ(gpu_model_info_get(m)->file_bytes, n);
+	CHECK_EQ(gpu_model_info_get(m)->wtype, GPU_TYPE_F16);
+	CHECK_OK(gpu_model_hash(m, &h1));
+	gpu_model_close(m);
+	/* The same bytes in memory hash the same. */
+	CHECK_OK(gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)));
+	CHECK_OK(gpu_model_hash(m, &h2));
+	CHECK_MEM(h1.b, h2.b, 32);
+	gpu_model_close(m);
+	m = NULL;
+	CHECK_ERR(
+	    gpu_model_open(th_path(2, "none.gguf"), &m, err, sizeof(err)),
+	    GH_ENOENT);
+	CHECK_ERR(
+	    gpu_model_open(th_tmpdir(), &m, err, sizeof(err)), GH_EINVAL);
+	CHECK_ERR(gpu_model_open(th_path(1, "t.gguf"), &m, err, sizeof(err)),
+	    GH_ETRUNC);
+	CHECK(m == NULL);
+}
