@@ -4,6 +4,7 @@
  * stand-in module built from the CPU kernels (tests/cuda/data) shows
  * that a good device is accepted and a faulty one refused.
  */
+#include <math.h>
 #include <stdlib.h>
 
 #include "cuda/cuda.h"
@@ -165,4 +166,69 @@ TEST_T(cli_model_and_run, 240)
 	CHECK(strstr(out, "libcuda") == NULL && strstr(out, "cublas") == NULL
 	    && strstr(out, "nvidia-ml") == NULL);
 	free(out);
+}
+
+/* On a machine with a GPU and the module built: the real CUDA backend
+ * must pass its self-test, and its hidden states and logits of a Q8_0
+ * model must stay within 1e-3 of the CPU's.  Elsewhere it says why it
+ * did not run. */
+TEST_T(cuda_real_device_when_present, 300)
+{
+	char          err[512];
+	gpu_test_spec s;
+	uint8_t      *p;
+	size_t        n;
+	gpu_model    *m   = NULL;
+	gpu_ctx      *cpu = NULL, *dev = NULL;
+	int32_t       toks[24];
+
+	unsetenv("GPUHOUR_CUDA_MODULE");
+	if (gpu_cuda_available(err, sizeof(err)) != GH_OK) {
+		fprintf(stderr,
+		    "cuda_real_device_when_present: no device (%s)\n", err);
+		return;
+	}
+	CHECK_OK(gpu_backend_selftest(err, sizeof(err)));
+	gpu_test_spec_default(&s);
+	s.wtype  = GPU_TYPE_Q8_0;
+	s.n_embd = 128;
+	s.n_head = 8;
+	s.n_ff   = 256;
+	CHECK_OK(gpu_test_model_make(&s, &p, &n));
+	CHECK_OK(gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)));
+	uint32_t V  = gpu_model_info_get(m)->n_vocab;
+	float   *lc = malloc((size_t) 24 * V * 4),
+	      *lg   = malloc((size_t) 24 * V * 4);
+	float *hc   = malloc((size_t) 24 * 128 * 4),
+	      *hg   = malloc((size_t) 24 * 128 * 4);
+	for (int i = 0; i < 24; i++) {
+		toks[i] = (int32_t) ((i * 97 + 5) % V);
+	}
+	CHECK_OK(
+	    gpu_ctx_new(m, GPU_BACKEND_CPU, 64, 0, &cpu, err, sizeof(err)));
+	CHECK_OK(
+	    gpu_ctx_new(m, GPU_BACKEND_CUDA, 64, 0, &dev, err, sizeof(err)));
+	uint64_t ns = 0;
+	CHECK_OK(gpu_ctx_forward(cpu, toks, 24, lc, 1, hc, NULL));
+	CHECK_OK(gpu_ctx_forward(dev, toks, 24, lg, 1, hg, &ns));
+	CHECK(ns > 0);
+	for (size_t i = 0; i < (size_t) 24 * V; i++) {
+		CHECK(fabsf(lc[i] - lg[i]) <= 1e-3f);
+	}
+	for (size_t i = 0; i < (size_t) 24 * 128; i++) {
+		CHECK(fabsf(hc[i] - hg[i]) <= 1e-3f);
+	}
+	/* Decode path: one token. */
+	CHECK_OK(gpu_ctx_forward(cpu, toks, 1, lc, 0, NULL, NULL));
+	CHECK_OK(gpu_ctx_forward(dev, toks, 1, lg, 0, NULL, NULL));
+	for (size_t i = 0; i < V; i++) {
+		CHECK(fabsf(lc[i] - lg[i]) <= 1e-3f);
+	}
+	free(lc);
+	free(lg);
+	free(hc);
+	free(hg);
+	gpu_ctx_free(cpu);
+	gpu_ctx_free(dev);
+	gpu_model_close(m);
 }
