@@ -141,15 +141,14 @@ FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
 FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined
 fuzz: $(DEPS_OK)
-	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
-	    FUZZ_BUILD=$(FUZZ_BUILD) CFLAGS="$(FUZZ_CFLAGS)" CUDA_MOD= \
-	    fuzz-bins
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) \
+	    FUZZ_BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
+	    CFLAGS="$(FUZZ_CFLAGS)" CUDA_MOD= fuzz-bins
 
 fuzz-bins: $(FUZZ_BINS)
 
 $(FUZZ_BUILD)/%_fuzz: $(BUILD)/obj/tests/fuzz/%_fuzz.o $(LIB_OBJS)
 	@$(if $(Q),echo "  FUZZ    $@")
-	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -fsanitize=fuzzer,address,undefined -fopenmp -o $@ $^ \
 	    $(ALL_LDLIBS)
 

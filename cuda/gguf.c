@@ -69,17 +69,16 @@ gguf_u32(gh_reader *r, uint32_t *v)
 static int
 gguf_u64(gh_reader *r, uint64_t *v)
 {
-	uint32_t lo, hi;
-	int      rv;
+	uint8_t b[8];
+	int     rv;
 
-	if ((rv = gguf_u32(r, &lo)) != GH_OK) {
+	if ((rv = gh_get_fixed(r, b, 8)) != GH_OK) {
 		return (rv);
 	}
-	if ((rv = gguf_u32(r, &hi)) != GH_OK) {
-		r->off -= 4; /* leave the reader unchanged on error */
-		return (rv);
+	*v = 0;
+	for (int i = 7; i >= 0; i--) {
+		*v = *v << 8 | b[i];
 	}
-	*v = (uint64_t) hi << 32 | lo;
 	return (GH_OK);
 }
 
@@ -97,8 +96,9 @@ gguf_le(const uint8_t *p, unsigned n)
 static int
 gguf_str(gh_reader *r, uint64_t max, const char **s, size_t *n)
 {
-	uint64_t len;
-	int      rv;
+	uint64_t       len;
+	const uint8_t *v;
+	int            rv;
 
 	if ((rv = gguf_u64(r, &len)) != GH_OK) {
 		return (rv);
@@ -109,9 +109,11 @@ gguf_str(gh_reader *r, uint64_t max, const char **s, size_t *n)
 	if (len > gh_reader_left(r)) {
 		return (GH_ETRUNC);
 	}
-	*s = (const char *) r->p + r->off;
+	if ((rv = gh_get_view(r, (size_t) len, &v)) != GH_OK) {
+		return (rv);
+	}
+	*s = (const char *) v;
 	*n = (size_t) len;
-	r->off += (size_t) len;
 	return (GH_OK);
 }
 
@@ -139,22 +141,14 @@ gguf_scalar_size(gpu_gguf_vtype t)
 	}
 }
 
-static int
-gguf_skip(gh_reader *r, size_t n)
-{
-	if (gh_reader_left(r) < n) {
-		return (GH_ETRUNC);
-	}
-	r->off += n;
-	return (GH_OK);
-}
-
 /* Reads one value of type t (not an array). */
 static int
 gguf_value(gh_reader *r, gpu_gguf_vtype t)
 {
-	const char *s;
-	size_t      n, sz;
+	const char    *s;
+	const uint8_t *v;
+	size_t         n, sz;
+	int            rv;
 
 	if (t == GPU_GGUF_STRING) {
 		return (gguf_str(r, GPU_GGUF_MAX_STR, &s, &n));
@@ -162,19 +156,21 @@ gguf_value(gh_reader *r, gpu_gguf_vtype t)
 	if ((sz = gguf_scalar_size(t)) == 0) {
 		return (GH_ECORRUPT);
 	}
-	if (t == GPU_GGUF_BOOL) {
-		if (gh_reader_left(r) < 1) {
-			return (GH_ETRUNC);
-		}
-		if (r->p[r->off] > 1) {
-			return (GH_ECORRUPT);
-		}
+	if ((rv = gh_get_view(r, sz, &v)) != GH_OK) {
+		return (rv);
 	}
-	return (gguf_skip(r, sz));
+	return (t == GPU_GGUF_BOOL && v[0] > 1 ? GH_ECORRUPT : GH_OK);
+}
+
+/* Where the reader stands in the file of n bytes. */
+static size_t
+gguf_pos(const gh_reader *r, size_t n)
+{
+	return (n - gh_reader_left(r));
 }
 
 static int
-gguf_kv_read(gh_reader *r, gguf_kv *kv, char *eb, size_t ec)
+gguf_kv_read(gh_reader *r, size_t fn, gguf_kv *kv, char *eb, size_t ec)
 {
 	uint32_t t, et;
 	int      rv;
@@ -192,7 +188,7 @@ gguf_kv_read(gh_reader *r, gguf_kv *kv, char *eb, size_t ec)
 		return (GH_ECORRUPT);
 	}
 	kv->type = (gpu_gguf_vtype) t;
-	kv->off  = r->off;
+	kv->off  = gguf_pos(r, fn);
 	if (t != GPU_GGUF_ARRAY) {
 		if ((rv = gguf_value(r, kv->type)) != GH_OK) {
 			gpu_errf(eb, ec, "metadata %.*s: bad value",
@@ -215,7 +211,7 @@ gguf_kv_read(gh_reader *r, gguf_kv *kv, char *eb, size_t ec)
 		return (GH_ELIMIT);
 	}
 	kv->et   = (gpu_gguf_vtype) et;
-	kv->base = r->off;
+	kv->base = gguf_pos(r, fn);
 	if (et == GPU_GGUF_STRING) {
 		/* Each string takes at least 8 bytes: bound the table by the
 		 * file before allocating it. */
@@ -227,7 +223,7 @@ gguf_kv_read(gh_reader *r, gguf_kv *kv, char *eb, size_t ec)
 			return (GH_ENOMEM);
 		}
 		for (uint64_t i = 0; i < kv->count; i++) {
-			kv->stroff[i] = r->off;
+			kv->stroff[i] = gguf_pos(r, fn);
 			if ((rv = gguf_value(r, GPU_GGUF_STRING)) != GH_OK) {
 				return (rv);
 			}
@@ -726,7 +722,7 @@ gpu_gguf_parse(const uint8_t *p, size_t n, gpu_gguf **out, char *eb, size_t ec)
 	}
 	for (g->nkv = 0; g->nkv < nkv;) {
 		gguf_kv *kv = &g->kv[g->nkv++];
-		if ((rv = gguf_kv_read(&r, kv, eb, ec)) != GH_OK) {
+		if ((rv = gguf_kv_read(&r, n, kv, eb, ec)) != GH_OK) {
 			goto out;
 		}
 		kvs[g->nkv - 1] = kv;
@@ -790,7 +786,8 @@ gpu_gguf_parse(const uint8_t *p, size_t n, gpu_gguf **out, char *eb, size_t ec)
 		nameall += namelen[i] + 1;
 	}
 	/* The data section starts at the next multiple of the alignment. */
-	g->data_off = r.off + (g->align - r.off % g->align) % g->align;
+	g->data_off = gguf_pos(&r, n);
+	g->data_off += (g->align - g->data_off % g->align) % g->align;
 	if (g->data_off > n) {
 		rv = GH_ETRUNC;
 		goto out;
