@@ -261,7 +261,9 @@ typedef struct gpu_ctx gpu_ctx;
 /*
  * A context: the model on a backend, with a KV cache of n_ctx positions
  * (0 means the model's n_ctx, capped at GPU_CTX_MAX).  n_threads is the
- * OpenMP thread count of the CPU backend (0: OpenMP's default).  For
+ * OpenMP thread count of the CPU backend (0: OpenMP's default).  The
+ * CPU backend picks its kernels by the CPU's instruction sets (all give
+ * the same bits); GPUHOUR_CPU_ISA=generic|avx2|avx512 forces one.  For
  * GPU_BACKEND_CUDA the module is loaded (gpu_cuda_available); a missing
  * module or device gives GH_EDEVICE with the reason in errbuf.  The
  * model must outlive the context.  Free with gpu_ctx_free.
