@@ -13,13 +13,17 @@ static const char cli_model_usage[]
     = "usage: gpuhour model inspect [--json] [--no-hash] FILE\n"
       "       gpuhour model make-test --out FILE [--preset tiny|15m|110m]\n"
       "                               [--type f32|f16|q8_0] [--seed N]\n"
+      "       gpuhour model selftest\n"
       "\n"
       "inspect reads a GGUF model of the llama architecture (tensor\n"
       "types F32, F16, Q8_0) and prints its shapes, sizes, types, FLOPs\n"
       "per token and the model hash (BLAKE2b over a manifest of tensor\n"
       "hashes; reading every weight takes a while on a large model).\n"
       "make-test writes a model with deterministic random weights and a\n"
-      "small English vocabulary, for demos and tests.\n"
+      "small English vocabulary, for demos and tests.  selftest runs\n"
+      "tiny models on the CUDA backend and on the CPU reference and fails\n"
+      "(exit 1) unless logits agree within 1e-3 and greedy tokens match,\n"
+      "or when the CUDA module or a device is missing.\n"
       "\n"
       "  --json        machine-readable output\n"
       "  --no-hash     skip the model hash\n"
@@ -188,7 +192,7 @@ cli_model_make(
 int
 cli_model_main(int argc, char **argv)
 {
-	int         c, json = 0, hash = 1;
+	int         c, json = 0, hash = 1, rv;
 	const char *out = NULL, *preset = "tiny", *type = "f32", *action;
 	uint64_t    seed = 1;
 	char       *end;
@@ -241,6 +245,20 @@ cli_model_main(int argc, char **argv)
 			    "model", "inspect takes one FILE"));
 		}
 		return (cli_model_inspect(argv[optind], json, hash));
+	}
+	if (strcmp(action, "selftest") == 0) {
+		char err[512];
+		if (optind != argc) {
+			return (cli_usage_error(
+			    "model", "selftest takes no FILE"));
+		}
+		if ((rv = gpu_backend_selftest(err, sizeof(err))) != GH_OK) {
+			fprintf(stderr, "gpuhour: CUDA self-test failed: %s\n",
+			    err);
+			return (CLI_EXIT_FAIL);
+		}
+		printf("CUDA self-test passed\n");
+		return (CLI_EXIT_OK);
 	}
 	if (strcmp(action, "make-test") == 0) {
 		if (out == NULL || optind != argc) {

@@ -141,6 +141,18 @@ TEST_T(cli_model_and_run, 240)
 	    0);
 	CHECK(strstr(out, "backend cuda") != NULL);
 	free(out);
+	/* The self-test from the command line. */
+	CHECK_EQ(th_sh(&out, "GPUHOUR_CUDA_MODULE=%s %s model selftest", good,
+	             th_bin()),
+	    0);
+	CHECK(strstr(out, "passed") != NULL);
+	free(out);
+	CHECK_EQ(th_sh(&out,
+	             "GPUHOUR_CUDA_MODULE=/nonexistent.so %s model selftest",
+	             th_bin()),
+	    1);
+	CHECK(strstr(out, "self-test failed") != NULL);
+	free(out);
 	/* Errors. */
 	CHECK_EQ(th_sh(NULL, "%s run --model %s", th_bin(), model), 2);
 	CHECK_EQ(th_sh(NULL, "%s run --model %s --prompt x -n abc", th_bin(),
