@@ -16,7 +16,8 @@ typedef struct {
 static const cli_command cli_commands[] = {
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
-	{ "model", cli_model_main, "inspect GGUF models, make test models, CUDA self-test" },
+	{ "model", cli_model_main,
+	    "inspect GGUF models, make test models, CUDA self-test" },
 	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },
 };
 
