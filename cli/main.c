@@ -18,7 +18,10 @@ static const cli_command cli_commands[] = {
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,
 	    "the ledger: genesis, show, verify, log proofs" },
+	{ "model", cli_model_main,
+	    "inspect GGUF models, make test models, CUDA self-test" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
 	    "transfer, claim" },
