@@ -47,7 +47,10 @@ int cli_home(char *out, size_t cap);
 int  cli_pass_get(const char *env_name, int confirm, char **out, size_t *n);
 void cli_pass_free(char *p);
 
+int cli_asset_main(int argc, char **argv);
 int cli_keys_main(int argc, char **argv);
+int cli_lease_main(int argc, char **argv);
+int cli_loan_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
 int cli_ledger_main(int argc, char **argv);
 int cli_shares_main(int argc, char **argv);
