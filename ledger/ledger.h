@@ -89,8 +89,8 @@ typedef enum {
 #define LEDGER_CERT_MAX      (8 + LEDGER_ENTRY_MAX + LEDGER_COMMITTEE_MAX * 96)
 #define LEDGER_EQUIV_MAX     (8 + 2 * LEDGER_ENTRY_MAX)
 
-/* TRANSFER destinations: an account, or an asset's revenue pool (the
- * way to pay a pool until LEASE_DRAW exists; a pool only grows). */
+/* TRANSFER destinations: an account, or an asset's revenue pool (a
+ * direct payment into it besides lease draws; a pool only grows). */
 typedef enum {
 	LEDGER_DEST_ACCOUNT = 1,
 	LEDGER_DEST_POOL    = 2,
