@@ -31,7 +31,7 @@ typedef struct {
 	pid_t pids[DEMO_PIDS];
 	int   npids;
 	char  names[DEMO_VARS][32];
-	char  values[DEMO_VARS][160];
+	char  values[DEMO_VARS][512];
 	int   nvars;
 } demo;
 
@@ -268,6 +268,46 @@ demo_expect_balance(demo *d, const char *who, uint64_t want)
 	return (ok);
 }
 
+/*
+ * The renter signs a receipt for the cumulative amount it owes; the
+ * provider's node draws on it (verb "draw") or closes the lease with it
+ * ("close").
+ */
+static int
+demo_lease_pay(demo *d, int seq, uint64_t amount, const char *verb)
+{
+	char  say[160];
+	char *out = NULL;
+	int   rc;
+
+	snprintf(say, sizeof(say),
+	    "The renter signs receipt %d: it owes %llu micro-units in all.",
+	    seq, (unsigned long long) amount);
+	if (demo_run(d, &out, say,
+	        "lease receipt --receipt-key \"$H/keys/rkey.key\" --lease %s "
+	        "--seq %d --amount %llu",
+	        demo_get(d, "lease"), seq, (unsigned long long) amount)
+	    != 0) {
+		free(out);
+		return (1);
+	}
+	out[strcspn(out, "\n")] = '\0';
+	demo_set(d, "receipt", out);
+	free(out);
+	snprintf(say, sizeof(say),
+	    strcmp(verb, "draw") == 0
+	        ? "The provider's node draws on it: the fee to the treasury, "
+	          "the rest into the GPU's pool."
+	        : "The provider's node closes the lease on it: the unused "
+	          "escrow goes back to the renter.");
+	rc = demo_run(d, &out, say,
+	    "lease %s --node-key \"$H/keys/gpu0.key\" --lease %s --receipt %s "
+	    "--json",
+	    verb, demo_get(d, "lease"), demo_get(d, "receipt"));
+	free(out);
+	return (rc);
+}
+
 /* The story.  Returns 0 when every step held. */
 static int
 demo_story(demo *d)
@@ -276,7 +316,6 @@ demo_story(demo *d)
 	char     v[160];
 	int      rc     = 1;
 	uint64_t supply = 1000000;
-	uint64_t pay    = 2000000;
 
 	demo_say("gpuhour demo: a GPU-hour market on one machine.\n"
 	         "Folder: %s\n",
@@ -291,21 +330,27 @@ demo_story(demo *d)
 	}
 	demo_set(d, "issuer_key", "");
 	if (demo_run(d, NULL,
-	        "Keys: the GPU owner, a share buyer, a renter; "
+	        "Keys: the GPU owner, a share buyer, a renter (and its "
+	        "receipt key); "
 	        "the GPU's node key.",
 	        "keys new --kind account --name owner "
 	        "--insecure-no-passphrase && '%s' keys new --kind account "
 	        "--name buyer --insecure-no-passphrase && '%s' keys new "
 	        "--kind account --name renter --insecure-no-passphrase && "
 	        "'%s' keys new --kind node --name gpu0 "
-	        "--insecure-no-passphrase",
-	        d->self, d->self, d->self)
+	        "--insecure-no-passphrase && '%s' keys new --kind node "
+	        "--name rkey --insecure-no-passphrase",
+	        d->self, d->self, d->self, d->self)
 	    != 0) {
 		goto out;
 	}
-	const char *names[] = { "owner", "buyer", "renter" };
-	for (size_t i = 0; i < 3; i++) {
-		if (demo_run(d, &out, NULL, "keys export-pub %s", names[i])
+	const char *names[] = { "owner", "buyer", "renter", "treasury" };
+	for (size_t i = 0; i < 4; i++) {
+		if (demo_run(d, &out, NULL,
+		        i < 3 ? "keys export-pub %s"
+		              : "keys export-pub --file "
+		                "\"$H/devnet/keys/%s.key\"",
+		        names[i])
 		    != 0) {
 			goto out;
 		}
@@ -369,13 +414,26 @@ demo_story(demo *d)
 	free(out);
 	out = NULL;
 
-	/* Revenue reaches the pool: the renter pays for compute. */
-	if (demo_run(d, NULL,
-	        "The renter pays 2 units for compute into the GPU's pool.",
-	        "wallet transfer --key \"$H/keys/renter.key\" --to %s "
-	        "--amount %llu --pool",
-	        demo_get(d, "asset"), (unsigned long long) pay)
-	    != 0) {
+	/* A lease: 1 hour at 2 units per GPU-hour, held in escrow. */
+	if (demo_run(d, &out,
+	        "The renter leases the GPU for 1 hour at 2 units per "
+	        "GPU-hour: the escrow leaves its balance.",
+	        "lease open --key \"$H/keys/renter.key\" --asset %s --hours 1 "
+	        "--price 2000000 --receipt-key \"$H/keys/rkey.key\" --json",
+	        demo_get(d, "asset"))
+	        != 0
+	    || demo_json(out, "lease", v, sizeof(v)) != GH_OK) {
+		goto out;
+	}
+	demo_set(d, "lease", v);
+	demo_say("    lease %s\n", v);
+	if (demo_json(out, "escrow", v, sizeof(v)) == GH_OK) {
+		demo_say("    escrow %s micro-units\n", v);
+	}
+	free(out);
+	out = NULL;
+	if (demo_lease_pay(d, 1, 600000, "draw") != 0
+	    || demo_lease_pay(d, 2, 1500000, "close") != 0) {
 		goto out;
 	}
 	if (demo_run(d, &out, "Share holders: what each lot has accrued.",
@@ -421,9 +479,16 @@ demo_story(demo *d)
 		goto out;
 	}
 	demo_say("\n[%d] Balances, to the micro-unit:\n", ++d->step);
-	if (!demo_expect_balance(d, "owner", pay * 7 / 10)
-	    || !demo_expect_balance(d, "buyer", pay * 3 / 10)
-	    || !demo_expect_balance(d, "renter", 50000000 - pay)) {
+	/*
+	 * By hand: escrow 2,000,000; drawn 600,000 then 900,000, each less
+	 * the 1% fee, so the pool got 594,000 + 891,000 = 1,485,000 and the
+	 * treasury 15,000; 500,000 went back to the renter.  70% and 30% of
+	 * the pool go to the owner and the buyer.
+	 */
+	if (!demo_expect_balance(d, "owner", 1039500)
+	    || !demo_expect_balance(d, "buyer", 445500)
+	    || !demo_expect_balance(d, "renter", 50000000 - 2000000 + 500000)
+	    || !demo_expect_balance(d, "treasury", 15000)) {
 		goto out;
 	}
 	if (demo_run(d, &out,
