@@ -14,13 +14,19 @@ typedef struct {
 
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
+	{ "audit", cli_audit_main,
+	    "spot-check a job transcript by re-running chunks on the CPU" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
+	{ "job", cli_job_main,
+	    "run inference jobs with utilization proofs (local or remote)" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,
 	    "the ledger: genesis, show, verify, log proofs" },
 	{ "model", cli_model_main,
 	    "inspect GGUF models, make test models, CUDA self-test" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "proof", cli_proof_main,
+	    "verify utilization proofs and job transcripts" },
 	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
