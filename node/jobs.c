@@ -211,7 +211,7 @@ node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
 		memset(&rk, 0, sizeof(rk));
 		rk.kind    = NODE_REQ_JOB;
 		rk.name    = "job";
-		rk.max_req = NODE_BODY_MAX;
+		rk.max_req = NODE_BODY_MAX - 64;
 		rk.arg     = j;
 		rk.handle  = node_jobs_handle;
 		if ((rv = node_register_request(n, &rk)) != GH_OK) {
