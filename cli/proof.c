@@ -208,8 +208,9 @@ cli_proof_main(int argc, char **argv)
 			/* why set */
 		}
 	} else {
-		ex = cli_fail(rv, "%s is neither a proof nor a transcript",
+		(void) cli_fail(rv, "%s is neither a proof nor a transcript",
 		    argv[optind]);
+		ex = CLI_EXIT_INVALID;
 		goto out;
 	}
 	if (why == NULL && bundle != NULL) {

@@ -106,7 +106,8 @@ static const uint8_t audit_seed[32] = { 1, 2, 3 };
 /* Verifies and audits every chunk; returns 0 clean, 1 verify flagged, 2
  * audit flagged. */
 static int
-judge(const attest_transcript *t, const gpu_model *ref, uint8_t lease)
+judge_r(const attest_transcript *t, const gpu_model *ref, uint8_t lease,
+    attest_audit_report *out)
 {
 	uint8_t             l[32];
 	gh_ed_pub           pub;
@@ -126,7 +127,22 @@ judge(const attest_transcript *t, const gpu_model *ref, uint8_t lease)
 	if (rv != GH_OK && rv != GH_EINVAL) {
 		return (3);
 	}
+	if (rv != GH_OK || getenv("GH_AUDIT_VERBOSE") != NULL) {
+		printf("audit: chunks %u/%u failed, tokens %u/%u differ, "
+		       "worst overlap %.3f, worst max_rel_err %.3g\n",
+		    r.failed_chunks, r.checked_chunks, r.failed_tokens,
+		    r.checked_tokens, r.worst_overlap, r.worst_err);
+	}
+	if (out != NULL) {
+		*out = r;
+	}
 	return (rv == GH_OK ? 0 : 2);
+}
+
+static int
+judge(const attest_transcript *t, const gpu_model *ref, uint8_t lease)
+{
+	return (judge_r(t, ref, lease, NULL));
 }
 
 TEST(attest_job_codec_and_seal)
@@ -177,7 +193,8 @@ TEST_T(attest_job_honest_runs_never_flagged, 600)
 {
 	gpu_model *ref     = mk_model(1, GPU_TYPE_F16);
 	int        flagged = 0, runs = 0;
-	uint32_t   chunks = 0;
+	uint32_t   chunks   = 0;
+	double     worst_ov = 1.0, worst_err = 0.0;
 
 	CHECK(ref != NULL);
 	for (uint64_t s = 1; s <= 50; s++) {
@@ -200,15 +217,26 @@ TEST_T(attest_job_honest_runs_never_flagged, 600)
 		for (uint32_t i = 0; i < u.n_results; i++) {
 			chunks += u.results[i].proof.n_chunks;
 		}
-		flagged += judge(&u, ref, 1) != 0;
+		{
+			attest_audit_report rep;
+			memset(&rep, 0, sizeof(rep));
+			flagged += judge_r(&u, ref, 1, &rep) != 0;
+			if (rep.worst_overlap < worst_ov) {
+				worst_ov = rep.worst_overlap;
+			}
+			if (rep.worst_err > worst_err) {
+				worst_err = rep.worst_err;
+			}
+		}
 		runs++;
 		attest_transcript_clear(&t);
 		attest_transcript_clear(&u);
 		fx_close(&f);
 	}
 	printf("honest jobs %d (2 prompts each, threads 1 and 2), chunks "
-	       "audited %u, flagged %d\n",
-	    runs, chunks, flagged);
+	       "audited %u, flagged %d, worst overlap %.3f, worst "
+	       "max_rel_err %.3g\n",
+	    runs, chunks, flagged, worst_ov, worst_err);
 	CHECK_EQ(flagged, 0);
 	gpu_model_close(ref);
 }
@@ -435,4 +463,24 @@ TEST(attest_job_refusals)
 	    attest_execute(&f.e, &j, NULL, &t, why, sizeof(why)), GH_ELIMIT);
 	CHECK(strstr(why, "limit") != NULL);
 	fx_close(&f);
+}
+
+TEST(attest_job_flops_match_the_engine)
+{
+	gpu_model            *m = mk_model(1, GPU_TYPE_F16);
+	const gpu_model_info *mi;
+	attest_shape          s;
+	uint64_t              a, sum = 0;
+
+	CHECK(m != NULL);
+	mi = gpu_model_info_get(m);
+	s  = (attest_shape) { mi->n_layer, mi->n_embd, mi->n_ff, mi->n_head,
+		 mi->n_head_kv, mi->n_vocab };
+	/* 30 prompt tokens and 50 generated: 79 positions */
+	CHECK_OK(attest_flops(&s, 30, 50, &a));
+	for (uint32_t p = 0; p < 79; p++) {
+		sum += gpu_model_flops(m, p);
+	}
+	CHECK_EQ(a, sum);
+	gpu_model_close(m);
 }

@@ -1,0 +1,120 @@
+/* job_cli_test.c - `gpuhour job run-local|share|open`, `proof verify`
+ * and `audit` on the built binary. */
+#include <stdlib.h>
+
+#include "base/base.h"
+#include "tests/harness.h"
+
+#define LEASE                                                                 \
+	"5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+#define OTHER                                                                 \
+	"5b5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a"
+
+TEST_T(cli_job_run_local_verify_audit, 300)
+{
+	const char *d   = th_tmpdir();
+	char       *out = NULL;
+	uint8_t    *p   = NULL;
+	size_t      n;
+	char        path[4096];
+
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "cd '%s' && '%s' model make-test --out m.gguf --type f16 "
+	        "&& '%s' model make-test --out m2.gguf --type f16 --seed 2 "
+	        "&& printf 'hello world\\n\\nthe cat sat\\n' > p.txt "
+	        "&& '%s' keys new --kind node --file k "
+	        "--insecure-no-passphrase",
+	        d, th_bin(), th_bin(), th_bin()),
+	    0);
+	CHECK_EQ(
+	    th_sh(&out,
+	        "cd '%s' && '%s' job run-local --model m.gguf --lease " LEASE
+	        " --file p.txt -n 40 --seed 4 --temp 0.7 --top-p "
+	        "0.9 --key k --out t.bin",
+	        d, th_bin()),
+	    0);
+	CHECK(strstr(out, "prompt 1: ") != NULL); /* two prompts: the blank
+	                                             line is skipped */
+	CHECK(strstr(out, "prompt 2: ") == NULL);
+	free(out);
+	CHECK_EQ(
+	    th_sh(&out, "cd '%s' && '%s' proof verify t.bin --lease " LEASE, d,
+	        th_bin()),
+	    0);
+	CHECK(strstr(out, "ok: 2 proofs") != NULL);
+	free(out);
+	/* another lease, an impossible peak, a tampered byte */
+	CHECK_EQ(
+	    th_sh(NULL, "cd '%s' && '%s' proof verify t.bin --lease " OTHER, d,
+	        th_bin()),
+	    5);
+	CHECK_EQ(
+	    th_sh(&out,
+	        "cd '%s' && '%s' proof verify t.bin --peak-flops 1000 --json",
+	        d, th_bin()),
+	    5);
+	CHECK(strstr(out, "\"ok\":false") != NULL);
+	free(out);
+	snprintf(path, sizeof(path), "%s/t.bin", d);
+	CHECK_OK(gh_file_read(path, 1 << 20, &p, &n));
+	for (size_t off = 200; off < n; off += n / 7) {
+		char bad[4200];
+		p[off] ^= 0x10;
+		snprintf(bad, sizeof(bad), "%s/bad.bin", d);
+		CHECK_OK(gh_file_write_atomic(bad, p, n, 0600));
+		CHECK(th_sh(NULL, "cd '%s' && '%s' proof verify bad.bin", d,
+		          th_bin())
+		    != 0);
+		p[off] ^= 0x10;
+	}
+	free(p);
+	/* audit: honest passes; the wrong model is refused */
+	CHECK_EQ(th_sh(&out,
+	             "cd '%s' && '%s' audit --transcript t.bin --model m.gguf "
+	             "--samples 3 --fraction 0.1 --seed-from " LEASE,
+	             d, th_bin()),
+	    0);
+	CHECK(strstr(out, "0.271000") != NULL);
+	free(out);
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "cd '%s' && '%s' audit --transcript t.bin --model m2.gguf", d,
+	        th_bin()),
+	    5);
+	/* share with a third party, who opens it with its key */
+	CHECK_EQ(th_sh(&out, "cd '%s' && '%s' keys show --json --file k", d,
+	             th_bin()),
+	    0);
+	{
+		char *q = strstr(out, "\"public_key\":");
+		char  pub[65];
+		CHECK(q != NULL);
+		q = strchr(q + 13, '"');
+		CHECK(q != NULL);
+		memcpy(pub, q + 1, 64);
+		pub[64] = '\0';
+		CHECK_EQ(
+		    th_sh(NULL,
+		        "cd '%s' && '%s' job share --to %s --in t.bin --out "
+		        "s.bin && '%s' job open --key k --in s.bin --out "
+		        "o.bin && cmp t.bin o.bin && ! cmp -s t.bin s.bin",
+		        d, th_bin(), pub, th_bin()),
+		    0);
+	}
+	free(out);
+	/* usage errors */
+	CHECK_EQ(
+	    th_sh(NULL, "'%s' job run-local --lease " LEASE, th_bin()), 2);
+	CHECK_EQ(
+	    th_sh(NULL, "'%s' job run-local --lease zz --prompt x", th_bin()),
+	    2);
+	CHECK_EQ(th_sh(NULL, "'%s' job bogus", th_bin()), 2);
+	CHECK_EQ(th_sh(NULL, "'%s' proof verify", th_bin()), 2);
+	CHECK_EQ(th_sh(NULL, "'%s' audit --samples 0", th_bin()), 2);
+	CHECK_EQ(
+	    th_sh(NULL, "cd '%s' && '%s' proof verify p.txt", d, th_bin()), 5);
+	CHECK_EQ(th_sh(&out, "'%s' job --help", th_bin()), 0);
+	CHECK(strstr(out, "run-local") != NULL);
+	free(out);
+}
