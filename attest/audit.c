@@ -189,6 +189,9 @@ attest_audit_one(const attest_transcript *t, uint32_t idx, gpu_ctx *ctx,
 		if (d.max_err > rep->worst_err) {
 			rep->worst_err = d.max_err;
 		}
+		if (d.mean_err > rep->worst_mean) {
+			rep->worst_mean = d.mean_err;
+		}
 		if (!out_here) {
 			continue;
 		}

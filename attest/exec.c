@@ -137,11 +137,13 @@ attest_prove(const attest_exec *e, const attest_job *j, uint32_t idx,
 	    e->device != NULL ? e->device : "cpu");
 	if (e->nvml_index >= 0) {
 		gpu_nvml_device d;
+		/* The counter is the total since the driver loaded; the proof
+		 * records the job's share: the difference over the run. */
 		if (gpu_nvml_query((unsigned) e->nvml_index, &d) == GH_OK
-		    && d.have_energy) {
-			p->has_energy
-			    = 1; /* total since driver load: see doc */
-			p->energy_mj = d.energy_mj;
+		    && d.have_energy && e->energy_start_mj != 0
+		    && d.energy_mj >= e->energy_start_mj) {
+			p->has_energy = 1; /* self-reported by the driver */
+			p->energy_mj  = d.energy_mj - e->energy_start_mj;
 		}
 	}
 	p->time = gh_time_now();
@@ -231,6 +233,15 @@ attest_execute(const attest_exec *e, const attest_job *j,
 		size_t         n_in;
 		uint32_t       n_chunks;
 		uint64_t       dns, t0 = gh_mono_ns();
+		attest_exec    ee = *e;
+		if (e->nvml_index >= 0) {
+			gpu_nvml_device d;
+			if (gpu_nvml_query((unsigned) e->nvml_index, &d)
+			        == GH_OK
+			    && d.have_energy) {
+				ee.energy_start_mj = d.energy_mj;
+			}
+		}
 		if ((r->in = malloc((size_t) cap * sizeof(int32_t))) == NULL
 		    || (r->out
 		           = malloc((size_t) j->n_predict * sizeof(int32_t)))
@@ -257,7 +268,7 @@ attest_execute(const attest_exec *e, const attest_job *j,
 		    != GH_OK) {
 			goto out;
 		}
-		if ((rv = attest_prove(e, j, i, r->in, r->n_in, r->out,
+		if ((rv = attest_prove(&ee, j, i, r->in, r->n_in, r->out,
 		         r->n_out, chunks, n_chunks, dns, gh_mono_ns() - t0,
 		         &r->proof))
 		    != GH_OK) {

@@ -113,8 +113,10 @@ typedef struct {
 	const gh_ed_key *key;        /* the node key that signs */
 	uint32_t         max_tokens; /* n_in + n_predict per prompt, 0: ctx */
 	const char      *device;     /* identity, e.g. "cpu:x86_64" */
-	/* NVML device index for energy, -1 for none. */
-	int nvml_index;
+	/* NVML device index for energy, -1 for none; energy_start_mj: the
+	 * counter when the run began (0: no energy figure). */
+	int      nvml_index;
+	uint64_t energy_start_mj;
 	/* Lease check (NULL: every lease): GH_OK or an error with a
 	 * sentence in why. */
 	int (*lease_ok)(void *arg, const uint8_t lease[32],
@@ -170,7 +172,8 @@ typedef struct {
 	uint32_t input_mismatch; /* prompts whose tokens differ */
 	double   worst_overlap;
 	double   worst_err;
-	uint64_t cpu_ns; /* re-execution time */
+	double   worst_mean; /* largest mean relative error of a chunk */
+	uint64_t cpu_ns;     /* re-execution time */
 } attest_audit_report;
 
 /*

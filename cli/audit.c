@@ -226,11 +226,12 @@ cli_audit_main(int argc, char **argv)
 		    ",\"secret\":\"%s\",\"chunks\":%u,\"checked_chunks\":%u,"
 		    "\"failed_chunks\":%u,\"checked_tokens\":%u,"
 		    "\"failed_tokens\":%u,\"input_mismatch\":%u,"
-		    "\"worst_overlap\":%.4f,\"worst_err\":%.3g,"
+		    "\"worst_overlap\":%.4f,\"worst_err\":%.3g,\"worst_mean\":"
+		    "%.3g,"
 		    "\"cpu_ns\":%" PRIu64 ",\"detection\":[",
 		    hex, total, r.checked_chunks, r.failed_chunks,
 		    r.checked_tokens, r.failed_tokens, r.input_mismatch,
-		    r.worst_overlap, r.worst_err, r.cpu_ns);
+		    r.worst_overlap, r.worst_err, r.worst_mean, r.cpu_ns);
 		for (unsigned i = 0; i < nfrac; i++) {
 			printf("%s{\"fraction\":%g,\"p\":%.6f}", i ? "," : "",
 			    frac[i], attest_detection_probability(frac[i], k));

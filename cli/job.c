@@ -16,7 +16,8 @@
 
 static const char cli_job_usage[]
     = "usage: gpuhour job run-local --model GGUF JOB-OPTIONS [--key FILE]\n"
-      "                 [--threads N] [--out FILE] [--json]\n"
+      "                 [--threads N] [--backend cpu|cuda] [--out FILE]\n"
+      "                 [--json]\n"
       "       gpuhour job submit --provider HEX (--model GGUF | "
       "--model-hash HEX)\n"
       "                 JOB-OPTIONS [--node CONFIG | --data-dir DIR]\n"
@@ -35,7 +36,9 @@ static const char cli_job_usage[]
       "run-local  runs the job on this machine (CPU backend) and writes the\n"
       "           transcript (job, outputs, proofs) to --out, for tests\n"
       "           and audits; --key signs with that node key (default: a\n"
-      "           fresh key, printed).\n"
+      "           fresh key, printed); --backend cuda runs it on the\n"
+      "           GPU (the proof's device is then cuda:..., audited\n"
+      "           within the CUDA tolerance).\n"
       "submit     seals the job to the provider's node key (X25519 from its\n"
       "           Ed25519 key) with a fresh reply key inside, sends it\n"
       "           through the local node (request kind 33), opens the\n"
@@ -79,6 +82,7 @@ enum {
 	OPT_DATADIR,
 	OPT_TO,
 	OPT_TIMEOUT,
+	OPT_BACKEND,
 };
 
 static const struct option cli_job_opts[] = {
@@ -101,6 +105,7 @@ static const struct option cli_job_opts[] = {
 	{ "data-dir", required_argument, NULL, OPT_DATADIR },
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -117,6 +122,7 @@ typedef struct {
 	const char *to;
 	const char *file;
 	int         threads;
+	int         cuda;
 	int         json;
 	int         have_lease;
 	uint32_t    timeout_ms;
@@ -338,8 +344,13 @@ cli_job_run_local(cli_job_args *a)
 		ex = cli_fail(rv, "key");
 		goto out;
 	}
-	if ((rv = gpu_ctx_new(
-	         m, GPU_BACKEND_CPU, 0, a->threads, &ctx, why, sizeof(why)))
+	if (a->cuda
+	    && (rv = gpu_backend_selftest(why, sizeof(why))) != GH_OK) {
+		ex = cli_fail(rv, "CUDA backend: %s", why);
+		goto out;
+	}
+	if ((rv = gpu_ctx_new(m, a->cuda ? GPU_BACKEND_CUDA : GPU_BACKEND_CPU,
+	         0, a->threads, &ctx, why, sizeof(why)))
 	    != GH_OK) {
 		ex = cli_fail(rv, "context %s", why);
 		goto out;
@@ -347,8 +358,8 @@ cli_job_run_local(cli_job_args *a)
 	e.model      = m;
 	e.ctx        = ctx;
 	e.key        = k;
-	e.device     = "cpu:local";
-	e.nvml_index = -1;
+	e.device     = a->cuda ? "cuda:local" : "cpu:local";
+	e.nvml_index = a->cuda ? 0 : -1;
 	if ((rv = attest_execute(&e, &a->job, NULL, &t, why, sizeof(why)))
 	    != GH_OK) {
 		ex = cli_fail(rv, "job refused: %s", why);
@@ -535,7 +546,7 @@ cli_job_share(cli_job_args *a, int open)
 {
 	uint8_t          *p = NULL, *c = NULL;
 	size_t            n, cn;
-	uint8_t           pk[32], sk[32];
+	uint8_t           pk[32], *sk = NULL;
 	gh_ed_pub         to;
 	gh_ed_key        *k = NULL;
 	attest_transcript t;
@@ -573,10 +584,12 @@ cli_job_share(cli_job_args *a, int open)
 			ex = cli_fail(rv, "key %s", a->key);
 			goto out;
 		}
-		if ((rv = gh_ed_to_x25519(k, pk, sk)) == GH_OK) {
+		if ((sk = sodium_malloc(32)) == NULL) {
+			rv = GH_ENOMEM;
+		} else if ((rv = gh_ed_to_x25519(k, pk, sk)) == GH_OK) {
 			rv = attest_seal_open(pk, sk, p, n, &c, &cn);
 		}
-		sodium_memzero(sk, sizeof(sk));
+		sodium_free(sk);
 		if (rv == GH_OK
 		    && (rv = attest_transcript_decode(c, cn, &t)) == GH_OK) {
 			attest_transcript_clear(&t);
@@ -715,6 +728,14 @@ cli_job_main(int argc, char **argv)
 				    cli_usage_error("job", "bad --timeout"));
 			}
 			a.timeout_ms = (uint32_t) v;
+			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "cpu") != 0
+			    && strcmp(optarg, "cuda") != 0) {
+				return (cli_usage_error(
+				    "job", "--backend is cpu or cuda"));
+			}
+			a.cuda = strcmp(optarg, "cuda") == 0;
 			break;
 		case 'h':
 			fputs(cli_job_usage, stdout);

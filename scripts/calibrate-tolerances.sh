@@ -37,13 +37,19 @@ for ty in $models; do
 		"$G" job run-local --model "$T/m.gguf" --lease "$L" --file "$T/p" \
 		    -n 150 --seed "$r" --temp "0.$((temp * 4))" --threads "$pt" \
 		    --out "$T/t" --json > /dev/null
+		rc=0
 		out=$("$G" audit --transcript "$T/t" --model "$T/m.gguf" \
-		    --samples 100000 --threads "$at" --json) || {
-			echo "HONEST RUN FLAGGED: $ty seed $r: $out"; exit 1; }
+		    --samples 100000 --threads "$at" --json) || rc=$?
+		if [ "$rc" = 5 ]; then
+			echo "HONEST RUN FLAGGED: $ty seed $r: $out"; exit 1
+		elif [ "$rc" != 0 ]; then
+			echo "audit failed to run (exit $rc)"; exit 2
+		fi
+		mn=$(echo "$out" | sed 's/.*"worst_mean":\([0-9.e+-]*\).*/\1/')
 		ov=$(echo "$out" | sed 's/.*"worst_overlap":\([0-9.e+-]*\).*/\1/')
 		er=$(echo "$out" | sed 's/.*"worst_err":\([0-9.e+-]*\).*/\1/')
 		ck=$(echo "$out" | sed 's/.*"checked_chunks":\([0-9]*\).*/\1/')
-		echo "model $ty seed $r provider-threads $pt auditor-threads $at chunks $ck overlap $ov max_rel_err $er"
+		echo "model $ty seed $r provider-threads $pt auditor-threads $at chunks $ck overlap $ov max_rel_err $er mean_err $mn"
 		worst_ov=$(awk -v a="$worst_ov" -v b="$ov" 'BEGIN{print (b<a)?b:a}')
 		worst_err=$(awk -v a="$worst_err" -v b="$er" 'BEGIN{print (b>a)?b:a}')
 		n=$((n + 1))

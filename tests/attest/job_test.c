@@ -8,7 +8,7 @@
 #include "tests/harness.h"
 
 static gpu_model *
-mk_model(uint64_t seed, gpu_type wt)
+mk_model_w(uint64_t seed, gpu_type wt, uint32_t embd)
 {
 	gpu_test_spec s;
 	gpu_model    *m = NULL;
@@ -16,6 +16,10 @@ mk_model(uint64_t seed, gpu_type wt)
 	size_t        n;
 
 	gpu_test_spec_default(&s);
+	if (embd != 0) {
+		s.n_embd = embd;
+		s.n_ff   = embd * 2;
+	}
 	s.seed      = seed;
 	s.wtype     = wt;
 	s.embd_type = wt;
@@ -26,6 +30,12 @@ mk_model(uint64_t seed, gpu_type wt)
 		return (NULL);
 	}
 	return (m);
+}
+
+static gpu_model *
+mk_model(uint64_t seed, gpu_type wt)
+{
+	return (mk_model_w(seed, wt, 0));
 }
 
 static gh_ed_key *
@@ -129,9 +139,11 @@ judge_r(const attest_transcript *t, const gpu_model *ref, uint8_t lease,
 	}
 	if (rv != GH_OK || getenv("GH_AUDIT_VERBOSE") != NULL) {
 		printf("audit: chunks %u/%u failed, tokens %u/%u differ, "
-		       "worst overlap %.3f, worst max_rel_err %.3g\n",
+		       "worst overlap %.3f, worst max_rel_err %.3g, worst "
+		       "mean_err %.3g\n",
 		    r.failed_chunks, r.checked_chunks, r.failed_tokens,
-		    r.checked_tokens, r.worst_overlap, r.worst_err);
+		    r.checked_tokens, r.worst_overlap, r.worst_err,
+		    r.worst_mean);
 	}
 	if (out != NULL) {
 		*out = r;
@@ -286,6 +298,14 @@ TEST(attest_job_detects_lower_precision)
 	CHECK_OK(gpu_model_hash(ref, &h));
 	/* Q8_0 served where F16 was declared */
 	CHECK_EQ(cheat_model(mk_model(1, GPU_TYPE_Q8_0), &h, ref), 2);
+	gpu_model_close(ref);
+	/* the same on a wider model (top-64 of 256 dimensions) */
+	ref = mk_model_w(1, GPU_TYPE_F16, 256);
+	CHECK(ref != NULL);
+	CHECK_OK(gpu_model_hash(ref, &h));
+	CHECK_EQ(cheat_model(mk_model_w(1, GPU_TYPE_F16, 256), &h, ref), 0);
+	CHECK_EQ(cheat_model(mk_model_w(1, GPU_TYPE_Q8_0, 256), &h, ref), 2);
+	CHECK_EQ(cheat_model(mk_model_w(2, GPU_TYPE_F16, 256), &h, ref), 2);
 	gpu_model_close(ref);
 }
 
