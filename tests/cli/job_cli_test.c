@@ -2,7 +2,9 @@
  * and `audit` on the built binary. */
 #include <stdlib.h>
 
+#include "attest/job.h"
 #include "base/base.h"
+#include "ledger/ledger.h"
 #include "tests/harness.h"
 
 #define LEASE                                                                 \
@@ -117,4 +119,102 @@ TEST_T(cli_job_run_local_verify_audit, 300)
 	CHECK_EQ(th_sh(&out, "'%s' job --help", th_bin()), 0);
 	CHECK(strstr(out, "run-local") != NULL);
 	free(out);
+}
+
+/* proof verify --bundle --entry: a PROOF entry naming the proof, in a
+ * two-leaf log. */
+TEST_T(cli_proof_verify_inclusion, 120)
+{
+	const char       *d = th_tmpdir();
+	char              path[4096];
+	uint8_t          *p = NULL, *enc = NULL;
+	size_t            n, encn;
+	attest_transcript t;
+	gh_ed_key        *k = NULL;
+	gh_ed_pub         pub;
+	ledger_entry      e;
+	ledger_bundle     b;
+	ledger_mhash      l0, l1;
+	gh_hash           eh, pid;
+
+	CHECK_EQ(th_sh(NULL,
+	             "cd '%s' && '%s' model make-test --out m.gguf "
+	             "&& '%s' keys new --kind node --file k "
+	             "--insecure-no-passphrase && '%s' job run-local --model "
+	             "m.gguf --lease " LEASE " --prompt 'hello there' -n 20 "
+	             "--key k --out t.bin",
+	             d, th_bin(), th_bin(), th_bin()),
+	    0);
+	snprintf(path, sizeof(path), "%s/t.bin", d);
+	CHECK_OK(gh_file_read(path, 1 << 20, &p, &n));
+	CHECK_OK(attest_transcript_decode(p, n, &t));
+	snprintf(path, sizeof(path), "%s/k", d);
+	CHECK_OK(gh_keyfile_open_node(path, NULL, 0, &k));
+	gh_ed_key_pub(k, &pub);
+	CHECK_OK(attest_proof_id(&t.results[0].proof, &pid));
+	memset(&e, 0, sizeof(e));
+	e.kind   = LEDGER_PROOF;
+	e.scheme = LEDGER_SCHEME_NODE;
+	memcpy(e.author, pub.b, 32);
+	e.seq  = 1;
+	e.time = 1800000000;
+	memcpy(e.body.proof.lease.b, t.results[0].proof.lease, 32);
+	e.body.proof.proof     = pid;
+	e.body.proof.tokens    = t.results[0].n_in + t.results[0].n_out;
+	e.body.proof.device_ns = t.results[0].proof.device_ns;
+	CHECK_OK(ledger_entry_sign_node(&e, k));
+	CHECK_OK(ledger_entry_encode(&e, &enc, &encn));
+	snprintf(path, sizeof(path), "%s/entry", d);
+	CHECK_OK(gh_file_write_atomic(path, enc, encn, 0600));
+	free(enc);
+	ledger_entry_hash(&e, &eh);
+	memset(&b, 0, sizeof(b));
+	b.entry = eh;
+	ledger_merkle_leaf(eh.b, 32, &l0);
+	{
+		uint8_t other[32];
+		memset(other, 0x77, 32);
+		ledger_merkle_leaf(other, 32, &l1);
+	}
+	ledger_merkle_node(&l0, &l1, &b.root);
+	b.proof.index   = 0;
+	b.proof.size    = 2;
+	b.proof.n       = 1;
+	b.proof.path[0] = l1;
+	CHECK_OK(ledger_bundle_verify(&b));
+	CHECK_OK(ledger_bundle_encode(&b, &enc, &encn));
+	snprintf(path, sizeof(path), "%s/bundle", d);
+	CHECK_OK(gh_file_write_atomic(path, enc, encn, 0600));
+	free(enc);
+	CHECK_EQ(th_sh(NULL,
+	             "cd '%s' && '%s' proof verify t.bin --lease " LEASE
+	             " --bundle bundle --entry entry",
+	             d, th_bin()),
+	    0);
+	/* a bundle for another leaf: not included */
+	b.proof.index = 1;
+	CHECK_OK(ledger_bundle_encode(&b, &enc, &encn));
+	CHECK_OK(gh_file_write_atomic(path, enc, encn, 0600));
+	free(enc);
+	CHECK_EQ(th_sh(NULL,
+	             "cd '%s' && '%s' proof verify t.bin --bundle bundle "
+	             "--entry entry",
+	             d, th_bin()),
+	    5);
+	/* an entry naming another proof */
+	b.proof.index = 0;
+	e.body.proof.proof.b[0] ^= 1;
+	CHECK_OK(ledger_entry_sign_node(&e, k));
+	CHECK_OK(ledger_entry_encode(&e, &enc, &encn));
+	snprintf(path, sizeof(path), "%s/entry", d);
+	CHECK_OK(gh_file_write_atomic(path, enc, encn, 0600));
+	free(enc);
+	CHECK_EQ(th_sh(NULL,
+	             "cd '%s' && '%s' proof verify t.bin --bundle bundle "
+	             "--entry entry",
+	             d, th_bin()),
+	    5);
+	gh_ed_key_free(k);
+	attest_transcript_clear(&t);
+	free(p);
 }
