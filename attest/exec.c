@@ -205,7 +205,8 @@ attest_execute(const attest_exec *e, const attest_job *j,
 		return (attest_why(why, whycap, GH_ENOENT, "%s",
 		    "this node does not serve the requested model"));
 	}
-	if (cap == 0 || cap > GPU_CTX_MAX) {
+	/* The context holds at most the model's n_ctx positions. */
+	if (cap == 0 || cap > mi->n_ctx || cap > GPU_CTX_MAX) {
 		cap = mi->n_ctx < GPU_CTX_MAX ? mi->n_ctx : GPU_CTX_MAX;
 	}
 	if (j->n_predict >= cap) {

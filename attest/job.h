@@ -111,8 +111,10 @@ typedef struct {
 	gpu_ctx         *ctx;        /* on the provider's backend */
 	gh_hash          model_hash; /* gpu_model_hash, computed once */
 	const gh_ed_key *key;        /* the node key that signs */
-	uint32_t         max_tokens; /* n_in + n_predict per prompt, 0: ctx */
-	const char      *device;     /* identity, e.g. "cpu:x86_64" */
+	/* n_in + n_predict per prompt (0, or above the model's n_ctx: the
+	 * model's n_ctx); ctx must hold that many positions. */
+	uint32_t    max_tokens;
+	const char *device; /* identity, e.g. "cpu:x86_64" */
 	/* NVML device index for energy, -1 for none; energy_start_mj: the
 	 * counter when the run began (0: no energy figure). */
 	int      nvml_index;
