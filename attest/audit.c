@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 
 static int
 attest_fail(char *why, size_t cap, uint32_t idx, const char *s)

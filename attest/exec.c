@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 
 /* Commits the hidden state of position pos when it ends a chunk or is
  * the run's last position. */

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 
 void
 attest_job_clear(attest_job *j)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "base/base.h"
 #include "cli/cli.h"
 

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "base/base.h"
 #include "cli/cli.h"
 #include "node/jobs.h"

@@ -14,7 +14,7 @@
 #ifndef GH_NODE_JOBS_H
 #define GH_NODE_JOBS_H
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "node/node.h"
 
 /* The reply body of a job request: u8 status then, for

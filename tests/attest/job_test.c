@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "tests/harness.h"
 
 static gpu_model *
@@ -503,4 +503,46 @@ TEST(attest_job_flops_match_the_engine)
 	}
 	CHECK_EQ(a, sum);
 	gpu_model_close(m);
+}
+
+/* Every single-bit flip of a transcript either fails to decode or fails
+ * verification; every truncation fails to decode. */
+TEST_T(attest_job_transcript_bitflips, 300)
+{
+	fixture           f;
+	attest_job        j;
+	attest_transcript t, u;
+	uint8_t          *p;
+	size_t            n;
+	gh_ed_pub         pub;
+	unsigned          decoded = 0;
+
+	CHECK_OK(honest(&f, &j, &t));
+	j.n_prompts = 1; /* keep the pass short */
+	CHECK_OK(attest_transcript_encode(&t, &p, &n));
+	gh_ed_key_pub(f.k, &pub);
+	for (size_t i = 0; i < n; i++) {
+		for (int b = 0; b < 8; b += 3) {
+			p[i] ^= (uint8_t) (1u << b);
+			if (attest_transcript_decode(p, n, &u) == GH_OK) {
+				decoded++;
+				CHECK(attest_transcript_verify(
+				          &u, &pub, j.lease, 0, NULL, 0)
+				    != GH_OK);
+				attest_transcript_clear(&u);
+			}
+			p[i] ^= (uint8_t) (1u << b);
+		}
+	}
+	for (size_t i = 0; i < n; i += 7) {
+		CHECK(attest_transcript_decode(p, i, &u) != GH_OK);
+	}
+	CHECK_OK(attest_transcript_decode(p, n, &u));
+	attest_transcript_clear(&u);
+	printf("transcript of %zu bytes: %u flipped copies decoded, all "
+	       "rejected by verification\n",
+	    n, decoded);
+	free(p);
+	attest_transcript_clear(&t);
+	fx_close(&f);
 }

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "tests/bench/bench.h"
 
 static char bench_prompt[]

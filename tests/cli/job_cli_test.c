@@ -2,7 +2,7 @@
  * and `audit` on the built binary. */
 #include <stdlib.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 #include "base/base.h"
 #include "ledger/ledger.h"
 #include "tests/harness.h"

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "attest/job.h"
+#include "attest/attest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
