@@ -10,10 +10,12 @@
 #include "attest/attest.h"
 #include "base/base.h"
 #include "cli/cli.h"
+#include "ledger/ledger.h"
 
 static const char cli_audit_usage[]
     = "usage: gpuhour audit --transcript FILE --model GGUF [--samples K]\n"
-      "                     [--seed-from HEX] [--secret HEX]\n"
+      "                     [--seed-from HEX | --checkpoint FILE]\n"
+      "                     [--secret HEX]\n"
       "                     [--fraction F ...] [--threads N] [--json]\n"
       "\n"
       "Audits a job transcript: first the cheap checks (signature, lease\n"
@@ -22,7 +24,9 @@ static const char cli_audit_usage[]
       "chosen after the proofs were committed, from BLAKE2b(seed-from ||\n"
       "secret || proof ids): --seed-from is a value nobody could know\n"
       "when the proofs were signed (a later checkpoint root, 64 hex\n"
-      "digits), --secret the auditor's own random bytes (default: 32\n"
+      "digits; or --checkpoint, a signed log checkpoint file, whose root\n"
+      "is used when its time is after every proof's), --secret the\n"
+      "auditor's own random bytes (default: 32\n"
       "fresh random bytes, printed so the audit can be repeated).  Each\n"
       "sampled chunk is re-run on the CPU backend with teacher forcing\n"
       "(the committed output tokens are fed back) and compared with the\n"
@@ -42,6 +46,7 @@ enum {
 	OPT_MODEL,
 	OPT_SAMPLES,
 	OPT_SEED_FROM,
+	OPT_CHECKPOINT,
 	OPT_SECRET,
 	OPT_FRACTION,
 	OPT_THREADS,
@@ -53,6 +58,7 @@ static const struct option cli_audit_opts[] = {
 	{ "model", required_argument, NULL, OPT_MODEL },
 	{ "samples", required_argument, NULL, OPT_SAMPLES },
 	{ "seed-from", required_argument, NULL, OPT_SEED_FROM },
+	{ "checkpoint", required_argument, NULL, OPT_CHECKPOINT },
 	{ "secret", required_argument, NULL, OPT_SECRET },
 	{ "fraction", required_argument, NULL, OPT_FRACTION },
 	{ "threads", required_argument, NULL, OPT_THREADS },
@@ -67,6 +73,8 @@ int
 cli_audit_main(int argc, char **argv)
 {
 	const char         *tpath = NULL, *mpath = NULL, *why = NULL;
+	const char         *cpath = NULL;
+	ledger_checkpoint   cp;
 	uint8_t             from[32], secret[32], seed[32];
 	int                 have_from = 0, have_secret = 0, json = 0;
 	int                 threads = 0, c, rv, ex = CLI_EXIT_FAIL;
@@ -114,6 +122,9 @@ cli_audit_main(int argc, char **argv)
 			}
 			have_from = 1;
 			break;
+		case OPT_CHECKPOINT:
+			cpath = optarg;
+			break;
 		case OPT_SECRET:
 			if (gh_hex_decode(optarg, secret, 32) != GH_OK) {
 				return (cli_usage_error(
@@ -156,8 +167,30 @@ cli_audit_main(int argc, char **argv)
 		return (cli_usage_error(
 		    "audit", "--transcript and --model are needed"));
 	}
+	if (have_from && cpath != NULL) {
+		return (cli_usage_error(
+		    "audit", "--seed-from and --checkpoint conflict"));
+	}
 	if (!have_from) {
 		memset(from, 0, 32);
+	}
+	memset(&cp, 0, sizeof(cp));
+	if (cpath != NULL) {
+		uint8_t *cb = NULL;
+		size_t   cn = 0;
+		rv          = gh_file_read(cpath, 4096, &cb, &cn);
+		if (rv == GH_OK) {
+			rv = ledger_checkpoint_decode(cb, cn, &cp);
+		}
+		if (rv == GH_OK) {
+			rv = ledger_checkpoint_verify(&cp);
+		}
+		free(cb);
+		if (rv != GH_OK) {
+			(void) cli_fail(rv, "checkpoint %s", cpath);
+			return (CLI_EXIT_INVALID);
+		}
+		memcpy(from, cp.root.b, 32);
 	}
 	if (!have_secret) {
 		randombytes_buf(secret, 32);
@@ -189,6 +222,9 @@ cli_audit_main(int argc, char **argv)
 			gh_hasher_update(&h, id.b, 32);
 		}
 		total += t.results[i].proof.n_chunks;
+		if (cpath != NULL && t.results[i].proof.time >= cp.time) {
+			why = "the checkpoint is not later than the proofs";
+		}
 		if (strncmp(t.results[i].proof.device, "cuda", 4) == 0) {
 			cuda = 1;
 		}
@@ -198,7 +234,10 @@ cli_audit_main(int argc, char **argv)
 		gh_hasher_final(&h, &s);
 		memcpy(seed, s.b, 32);
 	}
-	if (attest_transcript_verify(&t, NULL, t.job.lease, 0, w, sizeof(w))
+	if (why != NULL) {
+		/* the seed could have been known in advance */
+	} else if (attest_transcript_verify(
+	               &t, NULL, t.job.lease, 0, w, sizeof(w))
 	    != GH_OK) {
 		why = w;
 	} else if (memcmp(mh.b, t.job.model.b, 32) != 0) {

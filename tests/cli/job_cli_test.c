@@ -191,7 +191,45 @@ TEST_T(cli_proof_verify_inclusion, 120)
 	             " --bundle bundle --entry entry",
 	             d, th_bin()),
 	    0);
+	/* an audit seeded from a later checkpoint over this log */
+	{
+		ledger_checkpoint cp;
+		uint8_t           cb[LEDGER_CHECKPOINT_LEN];
+		memset(&cp, 0, sizeof(cp));
+		cp.size = 2;
+		cp.root = b.root;
+		cp.time = t.results[0].proof.time + 60;
+		ledger_checkpoint_sign(&cp, k);
+		ledger_checkpoint_encode(&cp, cb);
+		snprintf(path, sizeof(path), "%s/cp", d);
+		CHECK_OK(gh_file_write_atomic(path, cb, sizeof(cb), 0600));
+		CHECK_EQ(
+		    th_sh(NULL,
+		        "cd '%s' && '%s' audit --transcript t.bin --model "
+		        "m.gguf --checkpoint cp --samples 2",
+		        d, th_bin()),
+		    0);
+		cp.time = t.results[0].proof.time - 60;
+		ledger_checkpoint_sign(&cp, k);
+		ledger_checkpoint_encode(&cp, cb);
+		CHECK_OK(gh_file_write_atomic(path, cb, sizeof(cb), 0600));
+		CHECK_EQ(
+		    th_sh(NULL,
+		        "cd '%s' && '%s' audit --transcript t.bin --model "
+		        "m.gguf --checkpoint cp --samples 2",
+		        d, th_bin()),
+		    5);
+		cb[100] ^= 1; /* a broken signature */
+		CHECK_OK(gh_file_write_atomic(path, cb, sizeof(cb), 0600));
+		CHECK_EQ(
+		    th_sh(NULL,
+		        "cd '%s' && '%s' audit --transcript t.bin --model "
+		        "m.gguf --checkpoint cp",
+		        d, th_bin()),
+		    5);
+	}
 	/* a bundle for another leaf: not included */
+	snprintf(path, sizeof(path), "%s/bundle", d);
 	b.proof.index = 1;
 	CHECK_OK(ledger_bundle_encode(&b, &enc, &encn));
 	CHECK_OK(gh_file_write_atomic(path, enc, encn, 0600));
