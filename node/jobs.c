@@ -193,7 +193,11 @@ node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
 		    != GH_OK) {
 			goto out;
 		}
-		if (uname(&u) == 0) {
+		gpu_nvml_device nd;
+		if (c->cuda && gpu_nvml_query(0, &nd) == GH_OK) {
+			snprintf(j->device, sizeof(j->device),
+			    "cuda:%.60s:%.60s", nd.name, nd.uuid);
+		} else if (uname(&u) == 0) {
 			snprintf(j->device, sizeof(j->device), "%s:%.60s",
 			    c->cuda ? "cuda" : "cpu", u.machine);
 		} else {
