@@ -70,5 +70,8 @@ int cli_wallet_main(int argc, char **argv);
  * them on with argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
 int cli_node_main(int argc, char **argv);
+int cli_job_main(int argc, char **argv);
+int cli_proof_main(int argc, char **argv);
+int cli_audit_main(int argc, char **argv);
 
 #endif

@@ -15,7 +15,11 @@ typedef struct {
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
 	{ "asset", cli_asset_main, "an asset: pool, lots, accruals, pledges" },
+	{ "audit", cli_audit_main,
+	    "spot-check a job transcript by re-running chunks on the CPU" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
+	{ "job", cli_job_main,
+	    "run inference jobs with utilization proofs (local or remote)" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "lease", cli_lease_main,
 	    "leases: open, receipt, draw, close, expire, list, show" },
@@ -26,6 +30,8 @@ static const cli_command cli_commands[] = {
 	{ "model", cli_model_main,
 	    "inspect GGUF models, make test models, CUDA self-test" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "proof", cli_proof_main,
+	    "verify utilization proofs and job transcripts" },
 	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "

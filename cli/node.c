@@ -11,10 +11,13 @@
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "node/jobs.h"
 #include "node/node.h"
 
 static const char cli_node_usage[]
-    = "usage: gpuhour node run [--config FILE]\n"
+    = "usage: gpuhour node run [--config FILE] [--serve-model GGUF]\n"
+      "                        [--accept-lease HEX] [--job-threads N]\n"
+      "                        [--max-tokens N]\n"
       "       gpuhour node status [--json] [--config FILE | --data-dir "
       "DIR]\n"
       "       gpuhour node peers [--json] [...]\n"
@@ -40,18 +43,40 @@ static const char cli_node_usage[]
       "  --config FILE   node configuration (data_dir is read from it)\n"
       "  --data-dir DIR  the node's data folder (instead of --config)\n"
       "  --json          machine-readable output\n"
+      "\n"
+      "Jobs (request kind 33; see `gpuhour job --help`): every node\n"
+      "forwards its CLI's sealed jobs to providers.  With --serve-model\n"
+      "the node also serves jobs for that model on the CPU backend, one\n"
+      "at a time, on its worker thread (keep request_timeout_ms above the "
+      "job\n"
+      "time).  Until the ledger's leases are wired in, the lease check\n"
+      "accepts only the lease given with --accept-lease (none: every\n"
+      "job is refused).\n"
+      "\n"
+      "  --serve-model GGUF   serve jobs for this model\n"
+      "  --accept-lease HEX   the one lease id (64 hex digits) accepted\n"
+      "  --job-threads N      CPU threads for jobs (default: all)\n"
+      "  --max-tokens N       prompt + n_predict limit per prompt\n"
       "\n";
 
 enum {
 	OPT_CONFIG = 256,
 	OPT_DATADIR,
 	OPT_JSON,
+	OPT_SERVE_MODEL,
+	OPT_ACCEPT_LEASE,
+	OPT_JOB_THREADS,
+	OPT_MAX_TOKENS,
 };
 
 static const struct option cli_node_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "data-dir", required_argument, NULL, OPT_DATADIR },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "serve-model", required_argument, NULL, OPT_SERVE_MODEL },
+	{ "accept-lease", required_argument, NULL, OPT_ACCEPT_LEASE },
+	{ "job-threads", required_argument, NULL, OPT_JOB_THREADS },
+	{ "max-tokens", required_argument, NULL, OPT_MAX_TOKENS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -60,7 +85,28 @@ typedef struct {
 	const char *config;
 	const char *datadir;
 	int         json;
+	const char *serve_model;
+	int         have_lease;
+	uint8_t     lease[32];
+	int         job_threads;
+	uint32_t    max_tokens;
 } cli_node_args;
+
+/* The lease check until the ledger's leases are wired in: the one
+ * lease given on the command line. */
+static int
+cli_node_lease_ok(void *arg, const uint8_t lease[32], const gh_ed_pub *renter,
+    char *why, size_t whycap)
+{
+	const cli_node_args *a = arg;
+
+	(void) renter;
+	if (!a->have_lease || memcmp(a->lease, lease, 32) != 0) {
+		snprintf(why, whycap, "no active lease with this id");
+		return (GH_EPERM);
+	}
+	return (GH_OK);
+}
 
 static void
 cli_node_help(FILE *f)
@@ -147,18 +193,21 @@ cli_node_sigthread(void *arg)
 static int
 cli_node_run(const cli_node_args *a)
 {
-	node_config    *c   = NULL;
-	node           *n   = NULL;
-	gh_ed_key      *key = NULL;
-	gh_keyfile_info info;
-	char            path[PATH_MAX];
-	char           *pass    = NULL;
-	size_t          passlen = 0;
-	sigset_t        set, old;
-	pthread_t       thr;
-	int             have_thr = 0;
-	int             ex;
-	int             rv;
+	node_config     *c   = NULL;
+	node            *n   = NULL;
+	gh_ed_key       *key = NULL, *jkey = NULL;
+	node_jobs       *jobs = NULL;
+	node_jobs_config jc;
+	char             jerr[256] = "";
+	gh_keyfile_info  info;
+	char             path[PATH_MAX];
+	char            *pass    = NULL;
+	size_t           passlen = 0;
+	sigset_t         set, old;
+	pthread_t        thr;
+	int              have_thr = 0;
+	int              ex;
+	int              rv;
 
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		return (cli_fail(GH_ENOMEM, "config"));
@@ -183,6 +232,13 @@ cli_node_run(const cli_node_args *a)
 		goto out;
 	}
 	rv = gh_keyfile_open_node(c->node_key, pass, passlen, &key);
+	if (rv == GH_OK) { /* the jobs' copy: signs proofs, opens jobs */
+		rv = gh_keyfile_open_node(c->node_key, pass, passlen, &jkey);
+		if (rv != GH_OK) {
+			gh_ed_key_free(key);
+			key = NULL;
+		}
+	}
 	cli_pass_free(pass);
 	if (rv != GH_OK) {
 		ex = cli_fail(rv, "node key %s", c->node_key);
@@ -200,6 +256,18 @@ cli_node_run(const cli_node_args *a)
 		    rv, "node %s (data dir %s)", c->listen, c->data_dir);
 		goto out;
 	}
+	memset(&jc, 0, sizeof(jc));
+	jc.model_path = a->serve_model;
+	jc.threads    = a->job_threads;
+	jc.max_tokens = a->max_tokens;
+	jc.lease_ok   = cli_node_lease_ok;
+	jc.lease_arg  = (void *) a;
+	rv   = node_jobs_attach(n, &jc, jkey, &jobs, jerr, sizeof(jerr));
+	jkey = NULL;
+	if (rv != GH_OK) {
+		ex = cli_fail(rv, "jobs: %s", jerr);
+		goto out;
+	}
 	if (pthread_create(&thr, NULL, cli_node_sigthread, n) == 0) {
 		have_thr = 1;
 	}
@@ -211,6 +279,8 @@ cli_node_run(const cli_node_args *a)
 	}
 out:
 	node_close(n);
+	node_jobs_free(jobs);
+	gh_ed_key_free(jkey);
 	free(c);
 	return (ex);
 }
@@ -519,6 +589,26 @@ cli_node_main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			a.json = 1;
+			break;
+		case OPT_SERVE_MODEL:
+			a.serve_model = optarg;
+			break;
+		case OPT_ACCEPT_LEASE:
+			if (gh_hex_decode(optarg, a.lease, 32) != GH_OK) {
+				return (cli_usage_error("node",
+				    "--accept-lease takes 64 hex digits"));
+			}
+			a.have_lease = 1;
+			break;
+		case OPT_JOB_THREADS:
+			a.job_threads = atoi(optarg);
+			if (a.job_threads < 0 || a.job_threads > 1024) {
+				return (cli_usage_error(
+				    "node", "bad --job-threads"));
+			}
+			break;
+		case OPT_MAX_TOKENS:
+			a.max_tokens = (uint32_t) strtoul(optarg, NULL, 10);
 			break;
 		case 'h':
 			cli_node_help(stdout);

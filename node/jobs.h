@@ -1,0 +1,54 @@
+/*
+ * jobs.h - job traffic on the node (request kind NODE_REQ_JOB): the
+ * provider side serves sealed jobs on its engine and answers with the
+ * output and proofs sealed to the renter; the renter side is the
+ * control command "job" that forwards a sealed job to a provider and
+ * hands the sealed answer back to the CLI.  Neither node sees the
+ * plaintext of the other's data except the provider, which runs it.
+ * Prefix node_jobs_.  Imports base/, node/, attest/, cuda/.
+ *
+ * Threads: the handlers run on the node's worker thread; a job runs
+ * there to completion (one job at a time per node and device), so the
+ * node does not serve other traffic while a job runs.
+ */
+#ifndef GH_NODE_JOBS_H
+#define GH_NODE_JOBS_H
+
+#include "attest/attest.h"
+#include "node/node.h"
+
+/* The reply body of a job request: u8 status then, for
+ * NODE_JOBS_OK, str(sealed results); for NODE_JOBS_REFUSED, u32 gh_err
+ * and str(reason). */
+enum {
+	NODE_JOBS_OK      = 0,
+	NODE_JOBS_REFUSED = 1,
+};
+#define NODE_JOBS_REASON_MAX 256
+
+typedef struct node_jobs node_jobs;
+
+typedef struct {
+	const char *model_path; /* NULL: renter side only (no serving) */
+	int         threads;    /* CPU threads, 0: all */
+	int         cuda;       /* 1: CUDA backend */
+	uint32_t    max_tokens; /* per prompt, 0: the model's context */
+	/* The lease check (NULL: every job is refused "no lease source");
+	 * see attest_exec. */
+	int (*lease_ok)(void *arg, const uint8_t lease[32],
+	    const gh_ed_pub *renter, char *why, size_t whycap);
+	void *lease_arg;
+} node_jobs_config;
+
+/*
+ * Registers the control command "job" and, with a model, the request
+ * kind NODE_REQ_JOB.  Takes ownership of key (the node's own key, a
+ * second copy: it signs proofs and opens sealed jobs), freed by
+ * node_jobs_free, also on error.  Main thread, after node_open and
+ * before node_run; free after node_close.
+ */
+int  node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
+     node_jobs **out, char *err, size_t errcap);
+void node_jobs_free(node_jobs *j); /* NULL ok */
+
+#endif /* GH_NODE_JOBS_H */
