@@ -9,6 +9,7 @@
 #include "attest/attest.h"
 #include "base/base.h"
 #include "cli/cli.h"
+#include "cli/devnet.h"
 #include "ledger/ledger.h"
 
 static const char cli_proof_usage[]
@@ -27,7 +28,16 @@ static const char cli_proof_usage[]
       "not exceed wall time).  With --bundle (a `gpuhour ledger proof`\n"
       "bundle) and --entry (the PROOF ledger entry's bytes) it checks\n"
       "that the entry names this proof and is included in the log.\n"
-      "Exit 0 when everything holds, 5 when a check fails.\n";
+      "Exit 0 when everything holds, 5 when a check fails.\n"
+      "\n"
+      "usage: gpuhour proof record --node-key FILE [--datadir DIR]\n"
+      "                 [--entry-out FILE] [--json] TRANSCRIPT\n"
+      "\n"
+      "Records every proof of a transcript as a PROOF entry on the node's\n"
+      "chain of the devnet ledger (signed with the node key that signed\n"
+      "the proofs; the lease must be one that node serves), prints each\n"
+      "entry's hash, and writes the first entry's bytes to --entry-out\n"
+      "for `proof verify --bundle --entry`.\n";
 
 enum {
 	OPT_LEASE = 256,
@@ -36,6 +46,9 @@ enum {
 	OPT_BUNDLE,
 	OPT_ENTRY,
 	OPT_JSON,
+	OPT_NODEKEY,
+	OPT_DATADIR,
+	OPT_ENTRYOUT,
 };
 
 static const struct option cli_proof_opts[] = {
@@ -45,6 +58,9 @@ static const struct option cli_proof_opts[] = {
 	{ "bundle", required_argument, NULL, OPT_BUNDLE },
 	{ "entry", required_argument, NULL, OPT_ENTRY },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "node-key", required_argument, NULL, OPT_NODEKEY },
+	{ "datadir", required_argument, NULL, OPT_DATADIR },
+	{ "entry-out", required_argument, NULL, OPT_ENTRYOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -106,10 +122,100 @@ out:
 	return (rv);
 }
 
+/*
+ * `proof record`: one PROOF entry per proof of a transcript, on the
+ * node's chain, certified by the devnet's local validators.
+ */
+static int
+cli_proof_record(const char *path, const char *nkpath, const char *datadir,
+    const char *entry_out, int json)
+{
+	attest_transcript t;
+	cli_devnet       *d  = NULL;
+	gh_ed_key        *nk = NULL;
+	char              dir[4096];
+	uint8_t          *p = NULL;
+	size_t            n;
+	int               rv;
+
+	memset(&t, 0, sizeof(t));
+	if ((rv = gh_file_read(path, ATTEST_TRANSCRIPT_MAX, &p, &n))
+	    != GH_OK) {
+		rv = cli_fail(rv, "read %s", path);
+		goto out;
+	}
+	if ((rv = attest_transcript_decode(p, n, &t)) != GH_OK) {
+		rv = cli_fail(rv, "%s is not a transcript", path);
+		goto out;
+	}
+	if ((rv = cli_devnet_dir(datadir, dir, sizeof(dir))) != GH_OK
+	    || (rv = cli_devnet_node_keyfile(nkpath, NULL, &nk)) != GH_OK
+	    || (rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
+		rv = cli_fail(rv, "open the devnet or the node key");
+		goto out;
+	}
+	if (json) {
+		printf("[");
+	}
+	for (uint32_t i = 0; i < t.n_results; i++) {
+		const attest_proof *q = &t.results[i].proof;
+		ledger_entry        e;
+		gh_hash             h;
+		char                hex[65];
+
+		if ((rv = cli_devnet_prepare_node(d, nk, LEDGER_PROOF, &e))
+		    != GH_OK) {
+			rv = cli_fail(rv, "prepare the PROOF entry");
+			goto out;
+		}
+		memcpy(e.body.proof.lease.b, q->lease, 32);
+		if ((rv = attest_proof_id(q, &e.body.proof.proof)) != GH_OK) {
+			rv = cli_fail(rv, "proof id");
+			goto out;
+		}
+		e.body.proof.tokens    = (uint64_t) q->n_in + q->n_out;
+		e.body.proof.device_ns = q->device_ns;
+		if ((rv = cli_devnet_submit_node(d, &e, nk, &h)) != GH_OK) {
+			rv = cli_fail(rv, "PROOF refused");
+			goto out;
+		}
+		if (i == 0 && entry_out != NULL) {
+			uint8_t *eb = NULL;
+			size_t   en;
+			if ((rv = ledger_entry_encode(&e, &eb, &en)) != GH_OK
+			    || (rv = gh_file_write_atomic(
+			            entry_out, eb, en, 0644))
+			        != GH_OK) {
+				free(eb);
+				rv = cli_fail(rv, "write %s", entry_out);
+				goto out;
+			}
+			free(eb);
+		}
+		gh_hex_encode(h.b, 32, hex);
+		if (json) {
+			printf("%s{\"entry\":\"%s\"}", i ? "," : "", hex);
+		} else {
+			printf("entry %s\n", hex);
+		}
+	}
+	if (json) {
+		printf("]\n");
+	}
+	rv = CLI_EXIT_OK;
+out:
+	cli_devnet_close(d);
+	gh_ed_key_free(nk);
+	attest_transcript_clear(&t);
+	free(p);
+	return (rv);
+}
+
 int
 cli_proof_main(int argc, char **argv)
 {
 	const char         *bundle = NULL, *entry = NULL, *why = NULL;
+	const char         *nodekey = NULL, *datadir = NULL, *entry_out = NULL;
 	uint8_t             lease[32], *p = NULL;
 	gh_ed_pub           prov;
 	int                 have_lease = 0, have_prov = 0, json = 0, c;
@@ -129,7 +235,7 @@ cli_proof_main(int argc, char **argv)
 		fputs(cli_proof_usage, argc < 2 ? stderr : stdout);
 		return (argc < 2 ? CLI_EXIT_USAGE : CLI_EXIT_OK);
 	}
-	if (strcmp(argv[1], "verify") != 0) {
+	if (strcmp(argv[1], "verify") != 0 && strcmp(argv[1], "record") != 0) {
 		return (
 		    cli_usage_error("proof", "unknown command '%s'", argv[1]));
 	}
@@ -171,6 +277,15 @@ cli_proof_main(int argc, char **argv)
 		case OPT_JSON:
 			json = 1;
 			break;
+		case OPT_NODEKEY:
+			nodekey = optarg;
+			break;
+		case OPT_DATADIR:
+			datadir = optarg;
+			break;
+		case OPT_ENTRYOUT:
+			entry_out = optarg;
+			break;
 		case 'h':
 			fputs(cli_proof_usage, stdout);
 			return (CLI_EXIT_OK);
@@ -178,6 +293,19 @@ cli_proof_main(int argc, char **argv)
 			return (cli_usage_error(
 			    "proof", "unknown option '%s'", argv[optind - 1]));
 		}
+	}
+	if (strcmp(argv[1], "record") == 0) {
+		if (optind != argc - 1 || nodekey == NULL) {
+			return (cli_usage_error("proof",
+			    "record takes --node-key FILE and one "
+			    "TRANSCRIPT"));
+		}
+		return (cli_proof_record(
+		    argv[optind], nodekey, datadir, entry_out, json));
+	}
+	if (nodekey != NULL || datadir != NULL || entry_out != NULL) {
+		return (cli_usage_error("proof",
+		    "--node-key, --datadir and --entry-out are for record"));
 	}
 	if (optind != argc - 1 || (bundle == NULL) != (entry == NULL)) {
 		return (cli_usage_error("proof",

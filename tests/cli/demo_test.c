@@ -9,7 +9,9 @@ TEST_T(demo_runs_every_step_and_cleans_up, 600)
 	char *out = NULL;
 
 	CHECK_EQ(th_sh(&out, "TMPDIR=%s %s demo", th_tmpdir(), th_bin()), 0);
-	CHECK(strstr(out, "demo: every step held.") != NULL);
+	CHECK(
+	    strstr(out, "demo: every step held; audit verdict: ok.") != NULL);
+	CHECK(strstr(out, "included in the log") != NULL);
 	CHECK(strstr(out, "MISMATCH") == NULL);
 	CHECK(strstr(out, "(as computed)") != NULL);
 	free(out);
