@@ -58,6 +58,25 @@ ledger_store_netid(const ledger_store *s)
 	return (&s->netid);
 }
 
+/* Accessors for the read-only queries of query.c. */
+MDB_env *
+ledger_store_env(ledger_store *s)
+{
+	return (s->env);
+}
+
+const ledger_dbs *
+ledger_store_dbs(const ledger_store *s)
+{
+	return (&s->db);
+}
+
+ledger_log *
+ledger_store_logh(ledger_store *s)
+{
+	return (s->log);
+}
+
 /* ------------------------------------------------------------------ */
 /* The writer thread. */
 
