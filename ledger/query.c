@@ -224,3 +224,18 @@ ledger_store_log_checkpoints(
 	mdb_txn_abort(txn);
 	return (rv);
 }
+
+int
+ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root)
+{
+	MDB_txn *txn = NULL;
+	int      rv;
+
+	memset(root, 0, sizeof(*root));
+	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	rv = ledger_log_root(ledger_store_logh(s), txn, size, root);
+	mdb_txn_abort(txn);
+	return (rv);
+}
