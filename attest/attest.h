@@ -181,4 +181,12 @@ void attest_tokens_hash(const int32_t *tok, size_t n, gh_hash *out);
 int attest_proof_check(
     const attest_proof *p, uint64_t peak_flops, const char **why);
 
+/*
+ * Energy the local GPUs used since the driver loaded, from NVML
+ * (nvmlDeviceGetTotalEnergyConsumption, summed over devices): *mj in
+ * millijoules, *ndev devices read.  Self-reported.  GH_EUNSUPPORTED
+ * without the NVML library, GH_EDEVICE when no device reports it.
+ */
+int attest_nvml_energy(uint64_t *mj, unsigned *ndev);
+
 #endif /* GH_ATTEST_H */

@@ -14,6 +14,8 @@ typedef struct {
 
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
+	{ "asset", cli_asset_main,
+	    "owner report: utilization, revenue, energy, margin" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,

@@ -326,7 +326,7 @@ market_report_json(
 	    "\"pool_direct_micro\":%llu,\"leases\":%llu,\"leases_open\":%llu,"
 	    "\"gpu_hours_sold\":%llu,\"escrowed_micro\":%llu,"
 	    "\"drawn_micro\":%llu,\"proofs\":%llu,\"tokens\":%llu,"
-	    "\"device_ns\":%llu,\"energy_source\":%s",
+	    "\"device_ns\":%llu,\"energy_known\":%s",
 	    hex, (unsigned long long) r->registered,
 	    (unsigned long long) r->now, (unsigned long long) r->supply,
 	    (unsigned long long) r->revenue, (unsigned long long) r->paid_out,
@@ -337,7 +337,7 @@ market_report_json(
 	    (unsigned long long) r->escrowed, (unsigned long long) r->drawn,
 	    (unsigned long long) r->proofs, (unsigned long long) r->tokens,
 	    (unsigned long long) r->device_ns,
-	    r->has_energy ? "\"measured\"" : "null");
+	    r->has_energy ? "true" : "false");
 	market_json_num(f, "utilization", fg.utilization);
 	market_json_num(f, "gpu_hours_used", fg.gpu_hours_used);
 	market_json_num(f, "revenue", fg.revenue);
