@@ -20,13 +20,14 @@ attest_nvml_energy(uint64_t *mj, unsigned *ndev)
 	attest_nvml_count_fn  count;
 	attest_nvml_handle_fn handle;
 	attest_nvml_energy_fn energy;
-	unsigned              n = 0;
+	unsigned              n   = 0;
 	uint64_t              sum = 0;
 	int                   rv  = GH_EUNSUPPORTED;
 
 	*mj   = 0;
 	*ndev = 0;
-	if ((lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL)) == NULL) {
+	if ((lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL))
+	    == NULL) {
 		return (GH_EUNSUPPORTED);
 	}
 	/* dlsym returns void *; converting through memcpy keeps -Wpedantic

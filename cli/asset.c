@@ -142,7 +142,8 @@ cli_asset_report(const char *dir, const char *idhex, uint64_t price,
 		if ((rv = market_report_json(r, price, &js, &jn)) != GH_OK) {
 			ex = cli_fail(rv, "report");
 		} else {
-			/* The source of the energy figure, next to the rest. */
+			/* The source of the energy figure, next to the rest.
+			 */
 			printf("{\"energy_from\":\"%s\",%s\n", esrc, js + 1);
 			free(js);
 		}
@@ -153,8 +154,10 @@ cli_asset_report(const char *dir, const char *idhex, uint64_t price,
 		    (unsigned long long) (r->now > r->registered
 		            ? r->now - r->registered
 		            : 0));
-		printf("utilization            %.2f %%\n", f.utilization * 100);
-		printf("GPU-hours sold         %llu (%llu leases, %llu open)\n",
+		printf(
+		    "utilization            %.2f %%\n", f.utilization * 100);
+		printf(
+		    "GPU-hours sold         %llu (%llu leases, %llu open)\n",
 		    (unsigned long long) r->hours_sold,
 		    (unsigned long long) r->leases,
 		    (unsigned long long) r->leases_open);
@@ -165,7 +168,8 @@ cli_asset_report(const char *dir, const char *idhex, uint64_t price,
 		printf("revenue                %.6f (paid into the pool; "
 		       "%.6f claimed)\n",
 		    f.revenue, (double) r->paid_out / 1e6);
-		cli_asset_fig("revenue per GPU-hour", f.revenue_per_gpu_hour, "");
+		cli_asset_fig(
+		    "revenue per GPU-hour", f.revenue_per_gpu_hour, "");
 		cli_asset_fig("energy", f.energy_kwh, "kWh");
 		if (r->has_energy) {
 			printf("energy source          %s\n",
@@ -203,7 +207,8 @@ cli_asset_main(int argc, char **argv)
 	int         c, rv;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", cli_asset_opts, NULL)) != -1) {
+	while (
+	    (c = getopt_long(argc, argv, "h", cli_asset_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_DATADIR:
 			datadir = optarg;

@@ -148,10 +148,10 @@ cli_node_sigthread(void *arg)
 static int
 cli_node_run(const cli_node_args *a)
 {
-	node_config    *c   = NULL;
-	node           *n   = NULL;
+	node_config    *c     = NULL;
+	node           *n     = NULL;
 	ledger_store   *store = NULL;
-	gh_ed_key      *key = NULL;
+	gh_ed_key      *key   = NULL;
 	gh_keyfile_info info;
 	char            path[PATH_MAX];
 	char           *pass    = NULL;
@@ -210,8 +210,10 @@ cli_node_run(const cli_node_args *a)
 		node_http_src   src;
 		unsigned        line = 0;
 		memset(&src, 0, sizeof(src));
-		if (g != NULL && ledger_genesis_load(c->genesis, g, &line) == GH_OK
-		    && ledger_store_open(c->data_dir, g, NULL, &store) == GH_OK) {
+		if (g != NULL
+		    && ledger_genesis_load(c->genesis, g, &line) == GH_OK
+		    && ledger_store_open(c->data_dir, g, NULL, &store)
+		        == GH_OK) {
 			src.store = store;
 		}
 		free(g);

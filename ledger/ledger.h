@@ -758,8 +758,7 @@ int ledger_store_applied(ledger_store *s, uint64_t from, int reverse,
 /* One applied entry's certificate by entry hash (GH_ENOENT). */
 int ledger_store_entry(ledger_store *s, const gh_hash *h, ledger_cert *out);
 /* The log's current size and root. */
-int ledger_store_log_head(
-    ledger_store *s, uint64_t *size, ledger_mhash *root);
+int ledger_store_log_head(ledger_store *s, uint64_t *size, ledger_mhash *root);
 /* The root of the first size leaves (GH_ENOENT beyond the log). */
 int ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root);
 /* The log index of an entry (GH_ENOENT). */

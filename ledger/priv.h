@@ -77,8 +77,8 @@ int ledger_lot_decode(const uint8_t *p, size_t n, ledger_lot *l);
 /* The store's environment, databases and log handle (query.c reads
  * through them in its own read-only transactions). */
 typedef struct ledger_log ledger_log;
-MDB_env          *ledger_store_env(ledger_store *s);
-const ledger_dbs *ledger_store_dbs(const ledger_store *s);
-ledger_log       *ledger_store_logh(ledger_store *s);
+MDB_env                  *ledger_store_env(ledger_store *s);
+const ledger_dbs         *ledger_store_dbs(const ledger_store *s);
+ledger_log               *ledger_store_logh(ledger_store *s);
 
 #endif

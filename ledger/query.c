@@ -9,8 +9,8 @@
 static int
 ledger_q_begin(ledger_store *s, MDB_txn **txn)
 {
-	return (ledger_mdb_err(mdb_txn_begin(
-	    ledger_store_env(s), NULL, MDB_RDONLY, txn)));
+	return (ledger_mdb_err(
+	    mdb_txn_begin(ledger_store_env(s), NULL, MDB_RDONLY, txn)));
 }
 
 int

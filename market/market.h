@@ -243,9 +243,9 @@ typedef struct {
 	uint64_t  energy_mj; /* energy used, millijoules */
 	/* Utilization over time: device time per bucket of bucket_s
 	 * seconds, the last bucket ending at now. */
-	uint64_t  bucket_s;
-	uint32_t  nbuckets;
-	uint64_t  bucket_ns[MARKET_REPORT_BUCKETS_MAX];
+	uint64_t bucket_s;
+	uint32_t nbuckets;
+	uint64_t bucket_ns[MARKET_REPORT_BUCKETS_MAX];
 	/* Private: the asset's lease ids (LEASE_OPEN hashes), sorted. */
 	ledger_id *lease_ids;
 	uint64_t  *lease_drawn;
@@ -258,8 +258,8 @@ typedef struct {
  * bucket_s seconds (nbuckets <= MARKET_REPORT_BUCKETS_MAX, 0 for none).
  * Free with market_report_clear.  Any thread (caller memory).
  */
-int  market_report_init(market_report *r, const ledger_id *asset,
-     uint64_t now, uint64_t bucket_s, uint32_t nbuckets);
+int  market_report_init(market_report *r, const ledger_id *asset, uint64_t now,
+     uint64_t bucket_s, uint32_t nbuckets);
 void market_report_clear(market_report *r);
 /* Feeds one applied entry (entries must come in applied order; entries
  * of other assets are ignored).  h is the entry's hash. */
@@ -271,15 +271,15 @@ void market_report_asset(market_report *r, const ledger_asset *a);
  * The whole report from a store: the asset object and every applied
  * entry in one pass.  GH_ENOENT when the asset is not registered.
  */
-int market_report_build(ledger_store *s, const ledger_id *asset,
-    uint64_t now, uint64_t bucket_s, uint32_t nbuckets, market_report *r);
+int market_report_build(ledger_store *s, const ledger_id *asset, uint64_t now,
+    uint64_t bucket_s, uint32_t nbuckets, market_report *r);
 
 /* Derived figures (presentation; the ledger itself has no floats). */
 typedef struct {
-	double utilization;     /* device time / period, 0..1 */
-	double gpu_hours_sold;  /* leased GPU-hours */
-	double gpu_hours_used;  /* attested device hours */
-	double revenue;         /* units (micro-units / 1e6) */
+	double utilization;          /* device time / period, 0..1 */
+	double gpu_hours_sold;       /* leased GPU-hours */
+	double gpu_hours_used;       /* attested device hours */
+	double revenue;              /* units (micro-units / 1e6) */
 	double revenue_per_gpu_hour; /* per sold hour; -1: none sold */
 	double energy_kwh;           /* -1: unknown */
 	double revenue_per_kwh;      /* -1: unknown */
@@ -288,8 +288,8 @@ typedef struct {
 } market_report_figures;
 
 /* power_price: micro-units per kWh (0: none given). */
-void market_report_figures_get(const market_report *r, uint64_t power_price,
-    market_report_figures *f);
+void market_report_figures_get(
+    const market_report *r, uint64_t power_price, market_report_figures *f);
 /*
  * The report as one JSON object (what `asset report --json` prints and
  * the HTTP API serves).  *out malloc'd, NUL-terminated (caller frees).

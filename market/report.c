@@ -81,7 +81,8 @@ market_report_lease_add(market_report *r, const uint8_t id[32])
 			return (GH_ENOMEM);
 		}
 		r->lease_ids = ids;
-		if ((dr = realloc(r->lease_drawn, cap * sizeof(*dr))) == NULL) {
+		if ((dr = realloc(r->lease_drawn, cap * sizeof(*dr)))
+		    == NULL) {
 			return (GH_ENOMEM);
 		}
 		r->lease_drawn = dr;
@@ -186,7 +187,8 @@ market_report_add(market_report *r, const ledger_entry *e, const gh_hash *h)
 			return (GH_OK);
 		}
 		r->proofs++;
-		if ((rv = gh_add_u64(r->tokens, e->body.proof.tokens, &r->tokens))
+		if ((rv = gh_add_u64(
+		         r->tokens, e->body.proof.tokens, &r->tokens))
 		        != GH_OK
 		    || (rv = gh_add_u64(r->device_ns, e->body.proof.device_ns,
 		            &r->device_ns))
@@ -275,10 +277,9 @@ market_report_figures_get(
 	if (f->utilization > 1.0) {
 		f->utilization = 1.0;
 	}
-	f->revenue              = (double) r->revenue / 1e6;
-	f->revenue_per_gpu_hour = r->hours_sold > 0
-	    ? f->revenue / (double) r->hours_sold
-	    : -1.0;
+	f->revenue = (double) r->revenue / 1e6;
+	f->revenue_per_gpu_hour
+	    = r->hours_sold > 0 ? f->revenue / (double) r->hours_sold : -1.0;
 	f->energy_kwh = r->has_energy ? (double) r->energy_mj / 3.6e9 : -1.0;
 	f->revenue_per_kwh = r->has_energy && r->energy_mj > 0
 	    ? f->revenue / f->energy_kwh

@@ -201,7 +201,8 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		if (!node_cfg_http_ok(v)) {
 			return (GH_EINVAL);
 		}
-		return (node_cfg_str(c->http_listen, sizeof(c->http_listen), v));
+		return (
+		    node_cfg_str(c->http_listen, sizeof(c->http_listen), v));
 	}
 	if (strcmp(k, "seed") == 0) {
 		return (node_cfg_seed(c, v));

@@ -56,10 +56,10 @@ node_web_jstr(FILE *f, const char *s)
 }
 
 typedef struct {
-	FILE   *f;
-	char   *p;
-	size_t  n;
-	int     status;
+	FILE    *f;
+	char    *p;
+	size_t   n;
+	int      status;
 	uint64_t now;
 } node_web_req;
 
@@ -194,7 +194,7 @@ node_web_assets_each(void *arg, const ledger_id *id, const ledger_asset *a)
 static int
 node_web_lots_each(void *arg, const ledger_id *id, const ledger_lot *lot)
 {
-	node_web_list *l = arg;
+	node_web_list *l       = arg;
 	uint64_t       accrued = 0;
 	gh_u128        t;
 
@@ -203,7 +203,8 @@ node_web_lots_each(void *arg, const ledger_id *id, const ledger_lot *lot)
 	}
 	/* floor((a (R - c) + r) / S): what the holder may claim now. */
 	if (l->supply > 0 && l->pool >= lot->cursor) {
-		t = ((gh_u128) lot->amount * (l->pool - lot->cursor) + lot->carry)
+		t = ((gh_u128) lot->amount * (l->pool - lot->cursor)
+		        + lot->carry)
 		    / l->supply;
 		accrued = t > UINT64_MAX ? UINT64_MAX : (uint64_t) t;
 	}
@@ -220,9 +221,9 @@ node_web_lots_each(void *arg, const ledger_id *id, const ledger_lot *lot)
 	    l->supply ? (double) lot->amount / (double) l->supply : 0.0,
 	    (unsigned long long) lot->cursor, (unsigned long long) lot->carry,
 	    (unsigned long long) accrued,
-	    (unsigned long long) (l->supply ? (uint64_t) ((gh_u128) lot->amount
-	                                          * l->pool / l->supply)
-	                                    : 0),
+	    (unsigned long long) (l->supply
+	            ? (uint64_t) ((gh_u128) lot->amount * l->pool / l->supply)
+	            : 0),
 	    (unsigned long long) lot->version);
 	l->left--;
 	l->count++;
@@ -262,7 +263,7 @@ static int
 node_web_report(node_web_req *q, const node_web_ctx *c, const ledger_id *id,
     const char *query)
 {
-	market_report *r = NULL;
+	market_report *r      = NULL;
 	uint64_t       bucket = 3600, n = 24, price = 0;
 	char          *js;
 	size_t         jn;
@@ -272,7 +273,8 @@ node_web_report(node_web_req *q, const node_web_ctx *c, const ledger_id *id,
 	    || node_web_u64(query, "buckets", 0, MARKET_REPORT_BUCKETS_MAX, &n)
 	        < 0
 	    || node_web_u64(query, "power_price", 0, UINT64_MAX, &price) < 0) {
-		return (node_web_err(q, 400, "bad bucket, buckets or power_price"));
+		return (node_web_err(
+		    q, 400, "bad bucket, buckets or power_price"));
 	}
 	if ((r = malloc(sizeof(*r))) == NULL) {
 		return (GH_ENOMEM);
@@ -316,8 +318,9 @@ node_web_entry_head(FILE *f, uint64_t pos, const ledger_cert *c)
 	fprintf(f, "\",\"kind\":\"%s\",\"author\":\"",
 	    ledger_kind_name(c->entry.kind));
 	node_web_hex(f, c->entry.author, 32);
-	fprintf(f, "\",\"seq\":%llu,\"time\":%llu,\"log_index\":%llu,"
-	           "\"votes\":%u",
+	fprintf(f,
+	    "\",\"seq\":%llu,\"time\":%llu,\"log_index\":%llu,"
+	    "\"votes\":%u",
 	    (unsigned long long) c->entry.seq,
 	    (unsigned long long) c->entry.time, (unsigned long long) pos,
 	    c->nvotes);
@@ -337,7 +340,8 @@ node_web_scan_each(void *arg, uint64_t pos, const ledger_cert *c)
 	}
 	if (e->kind == LEDGER_LEASE_OPEN) {
 		if (sc->asset != NULL
-		    && memcmp(e->body.lease_open.asset.b, sc->asset, 32) != 0) {
+		    && memcmp(e->body.lease_open.asset.b, sc->asset, 32)
+		        != 0) {
 			return (0);
 		}
 		fputs(sc->count ? "," : "", sc->f);
@@ -442,7 +446,8 @@ node_web_offer_obj(FILE *f, const market_offer *o)
 	node_web_hex(f, o->asset.b, 32);
 	fprintf(f, "\",\"node\":\"");
 	node_web_hex(f, o->node.b, 32);
-	fprintf(f, "\",\"seq\":%llu,\"gpu_model\":", (unsigned long long) o->seq);
+	fprintf(
+	    f, "\",\"seq\":%llu,\"gpu_model\":", (unsigned long long) o->seq);
 	node_web_jstr(f, o->gpu_model);
 	fprintf(f,
 	    ",\"memory_mib\":%llu,\"throughput_milli_tps\":%llu,"
@@ -468,9 +473,9 @@ static int
 node_web_offers(node_web_req *q, const node_web_ctx *c, const char *query)
 {
 	market_filter flt;
-	market_offer *o = NULL;
+	market_offer *o     = NULL;
 	uint64_t      limit = NODE_WEB_LIST_DEF;
-	size_t        n = 0;
+	size_t        n     = 0;
 	int           rv;
 
 	if (node_web_u64(query, "limit", 1, NODE_WEB_LIST_MAX, &limit) < 0) {
@@ -497,8 +502,8 @@ node_web_offers(node_web_req *q, const node_web_ctx *c, const char *query)
 }
 
 static int
-node_web_account(node_web_req *q, const node_web_ctx *c, const uint8_t id[32],
-    int is_node)
+node_web_account(
+    node_web_req *q, const node_web_ctx *c, const uint8_t id[32], int is_node)
 {
 	ledger_account a;
 	int            rv;
@@ -526,8 +531,8 @@ node_web_cp_obj(FILE *f, const ledger_checkpoint *cp)
 
 	fprintf(f, "{\"validator\":\"");
 	node_web_hex(f, cp->validator.b, 32);
-	fprintf(f, "\",\"size\":%llu,\"root\":\"",
-	    (unsigned long long) cp->size);
+	fprintf(
+	    f, "\",\"size\":%llu,\"root\":\"", (unsigned long long) cp->size);
 	node_web_hex(f, cp->root.b, 32);
 	fprintf(f, "\",\"time\":%llu,\"signature_ok\":%s,\"encoding\":\"",
 	    (unsigned long long) cp->time,
@@ -580,7 +585,8 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 	if ((r = node_web_u64(query, "size", 1, cur, &size)) < 0) {
 		return (node_web_err(q, 400, "bad size (1 to the log size)"));
 	}
-	if ((rv = ledger_store_log_find(c->src.store, h, &index)) == GH_ENOENT) {
+	if ((rv = ledger_store_log_find(c->src.store, h, &index))
+	    == GH_ENOENT) {
 		return (node_web_err(q, 404, "entry not in the log"));
 	}
 	if (rv != GH_OK) {
@@ -607,7 +613,8 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 	}
 	if ((rv = ledger_store_log_inclusion(c->src.store, index, size, &inc))
 	        != GH_OK
-	    || (rv = ledger_store_log_root(c->src.store, size, &root)) != GH_OK) {
+	    || (rv = ledger_store_log_root(c->src.store, size, &root))
+	        != GH_OK) {
 		free(cps);
 		return (node_web_err(q, 500, gh_strerror(rv)));
 	}
@@ -651,7 +658,8 @@ node_web_entry(node_web_req *q, const node_web_ctx *c, const gh_hash *h)
 		return (node_web_err(q, 404, "no such entry"));
 	}
 	if (rv != GH_OK
-	    || (rv = ledger_store_log_find(c->src.store, h, &index)) != GH_OK) {
+	    || (rv = ledger_store_log_find(c->src.store, h, &index))
+	        != GH_OK) {
 		free(cert);
 		return (node_web_err(q, 500, gh_strerror(rv)));
 	}
@@ -681,14 +689,14 @@ node_web_status(node_web_req *q, const node_web_ctx *c)
 	fprintf(q->f,
 	    ",\"uptime_ms\":%llu,\"peers_active\":%u,\"peers_known\":%u,"
 	    "\"peers_banned\":%u,\"items\":%llu,\"unchecked\":%u",
-	    (unsigned long long) st.uptime_ms, st.peers_active,
-	    st.peers_known, st.peers_banned, (unsigned long long) st.items,
-	    st.unchecked);
+	    (unsigned long long) st.uptime_ms, st.peers_active, st.peers_known,
+	    st.peers_banned, (unsigned long long) st.items, st.unchecked);
 	if (c->src.store != NULL
 	    && ledger_store_counts(c->src.store, &applied, &pending, &equivs)
 	        == GH_OK) {
 		fprintf(q->f, ",\"ledger\":{\"height\":%llu,\"pending\":%llu}",
-		    (unsigned long long) applied, (unsigned long long) pending);
+		    (unsigned long long) applied,
+		    (unsigned long long) pending);
 	} else {
 		fprintf(q->f, ",\"ledger\":null");
 	}
@@ -748,7 +756,8 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 	}
 	if (node_web_is(s, 2, "offers")) {
 		if (c->src.book == NULL) {
-			return (node_web_err(q, 503, "no order book on this node"));
+			return (node_web_err(
+			    q, 503, "no order book on this node"));
 		}
 		if (s->count == 3) {
 			return (node_web_offers(q, c, query));
@@ -760,7 +769,8 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 				return (node_web_err(q, 400, "bad asset id"));
 			}
 			if (market_book_get(c->src.book, &a, &o) != GH_OK) {
-				return (node_web_err(q, 404, "no offer for that asset"));
+				return (node_web_err(
+				    q, 404, "no offer for that asset"));
 			}
 			node_web_offer_obj(q->f, &o);
 			return (GH_OK);
@@ -775,7 +785,8 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 			node_web_list l;
 			uint64_t      limit = NODE_WEB_LIST_DEF;
 			int           rv;
-			if (node_web_u64(query, "limit", 1, NODE_WEB_LIST_MAX, &limit)
+			if (node_web_u64(
+			        query, "limit", 1, NODE_WEB_LIST_MAX, &limit)
 			    < 0) {
 				return (node_web_err(q, 400, "bad limit"));
 			}
@@ -794,7 +805,8 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 		}
 		if (s->count < 4 || s->count > 5
 		    || node_web_id(s->p[3], s->n[3], id) != GH_OK) {
-			return (node_web_err(q, s->count < 4 || s->count > 5 ? 404 : 400,
+			return (node_web_err(q,
+			    s->count < 4 || s->count > 5 ? 404 : 400,
 			    s->count < 4 || s->count > 5 ? "no such endpoint"
 			                                 : "bad asset id"));
 		}
@@ -802,22 +814,27 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 			return (node_web_asset(q, c, (const ledger_id *) id));
 		}
 		if (node_web_is(s, 4, "report")) {
-			return (node_web_report(q, c, (const ledger_id *) id, query));
+			return (node_web_report(
+			    q, c, (const ledger_id *) id, query));
 		}
 		return (node_web_err(q, 404, "no such endpoint"));
 	}
 	if ((node_web_is(s, 2, "accounts") || node_web_is(s, 2, "nodes"))
 	    && s->count == 4) {
 		if (node_web_id(s->p[3], s->n[3], id) != GH_OK) {
-			return (node_web_err(q, 400, "bad key (64 hex digits)"));
+			return (
+			    node_web_err(q, 400, "bad key (64 hex digits)"));
 		}
-		return (node_web_account(q, c, id, node_web_is(s, 2, "nodes")));
+		return (
+		    node_web_account(q, c, id, node_web_is(s, 2, "nodes")));
 	}
 	if (node_web_is(s, 2, "leases") && s->count == 3) {
-		return (node_web_scan_list(q, c, query, LEDGER_LEASE_OPEN, "leases"));
+		return (node_web_scan_list(
+		    q, c, query, LEDGER_LEASE_OPEN, "leases"));
 	}
 	if (node_web_is(s, 2, "proofs") && s->count == 3) {
-		return (node_web_scan_list(q, c, query, LEDGER_PROOF, "proofs"));
+		return (
+		    node_web_scan_list(q, c, query, LEDGER_PROOF, "proofs"));
 	}
 	if (node_web_is(s, 2, "entries") && s->count == 4) {
 		if (node_web_id(s->p[3], s->n[3], h.b) != GH_OK) {
@@ -826,12 +843,14 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 		return (node_web_entry(q, c, &h));
 	}
 	if (node_web_is(s, 2, "log")) {
-		if (s->count == 3 || (s->count == 4 && node_web_is(s, 3, "checkpoints"))) {
+		if (s->count == 3
+		    || (s->count == 4 && node_web_is(s, 3, "checkpoints"))) {
 			return (node_web_log(q, c));
 		}
 		if (s->count == 5 && node_web_is(s, 3, "proof")) {
 			if (node_web_id(s->p[4], s->n[4], h.b) != GH_OK) {
-				return (node_web_err(q, 400, "bad entry hash"));
+				return (
+				    node_web_err(q, 400, "bad entry hash"));
 			}
 			return (node_web_log_proof(q, c, &h, query));
 		}
@@ -848,7 +867,7 @@ node_web_serve(const node_web_ctx *c, const char *method, const char *uri,
 	char          path[NODE_WEB_URI_MAX + 1];
 	const char   *query = NULL;
 	char         *qm;
-	int           rv    = GH_OK;
+	int           rv = GH_OK;
 
 	memset(res, 0, sizeof(*res));
 	memset(&q, 0, sizeof(q));
@@ -884,12 +903,14 @@ node_web_serve(const node_web_ctx *c, const char *method, const char *uri,
 		node_web_err(&q, 404, "no such endpoint");
 		goto out;
 	}
-	if (s.count >= 2 && node_web_is(&s, 0, "api") && node_web_is(&s, 1, "v1")) {
+	if (s.count >= 2 && node_web_is(&s, 0, "api")
+	    && node_web_is(&s, 1, "v1")) {
 		rv = node_web_api(&q, c, &s, query);
 		goto out;
 	}
 	{
-		const char *want = strcmp(path, "/") == 0 ? "/index.html" : path;
+		const char *want
+		    = strcmp(path, "/") == 0 ? "/index.html" : path;
 		for (size_t i = 0; i < node_web_nfiles; i++) {
 			if (strcmp(node_web_files[i].path, want) == 0) {
 				res->ctype = node_web_files[i].ctype;
@@ -939,8 +960,8 @@ struct node_http {
 };
 
 static void
-node_http_answer(node_http *h, nng_aio *aio, const char *method,
-    const char *uri)
+node_http_answer(
+    node_http *h, nng_aio *aio, const char *method, const char *uri)
 {
 	nng_http_res *res = NULL;
 	node_web_res  wr;
@@ -969,7 +990,8 @@ node_http_answer(node_http *h, nng_aio *aio, const char *method,
 	(void) nng_http_res_set_status(res, (uint16_t) wr.status);
 	(void) nng_http_res_set_header(res, "Content-Type", wr.ctype);
 	(void) nng_http_res_set_header(res, "Cache-Control", "no-store");
-	(void) nng_http_res_set_header(res, "X-Content-Type-Options", "nosniff");
+	(void) nng_http_res_set_header(
+	    res, "X-Content-Type-Options", "nosniff");
 	if (method != NULL && strcmp(method, "HEAD") == 0) {
 		char cl[32];
 		snprintf(cl, sizeof(cl), "%zu", wr.len);
@@ -1061,7 +1083,7 @@ node_http_poll(node_http *h)
 int
 node_http_open(const char *addr, const node_web_ctx *c, node_http **out)
 {
-	node_http *h = NULL;
+	node_http *h   = NULL;
 	nng_url   *url = NULL;
 	char       u[NODE_ADDR_MAX + 16];
 	int        rv;

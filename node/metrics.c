@@ -9,8 +9,8 @@
 #include "node/web.h"
 
 /* Certification latency buckets, seconds (upper bounds). */
-static const double node_lat_le[] = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-	0.5, 1, 2.5, 5, 10, 30 };
+static const double node_lat_le[]
+    = { 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30 };
 #define NODE_LAT_N (sizeof(node_lat_le) / sizeof(node_lat_le[0]))
 
 struct node_metrics {
@@ -68,7 +68,8 @@ node_metrics_cert_latency(node_metrics *m, uint64_t us)
 	}
 	for (size_t i = 0; i < NODE_LAT_N; i++) {
 		if ((double) us <= node_lat_le[i] * 1e6) {
-			__atomic_fetch_add(&m->lat_bucket[i], 1, __ATOMIC_RELAXED);
+			__atomic_fetch_add(
+			    &m->lat_bucket[i], 1, __ATOMIC_RELAXED);
 			break;
 		}
 	}
@@ -107,8 +108,8 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 		    "Peers by state: active (connected), known, banned.");
 		fprintf(f, "gpuhour_peers{state=\"active\"} %u\n",
 		    st.peers_active);
-		fprintf(f, "gpuhour_peers{state=\"known\"} %u\n",
-		    st.peers_known);
+		fprintf(
+		    f, "gpuhour_peers{state=\"known\"} %u\n", st.peers_known);
 		fprintf(f, "gpuhour_peers{state=\"banned\"} %u\n",
 		    st.peers_banned);
 		node_m_one(f, "gpuhour_gossip_items_total", "counter",
@@ -122,7 +123,8 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 		    (unsigned long long) st.unchecked);
 		node_m_head(f, "gpuhour_peer_frames_total", "counter",
 		    "Peer frames by direction.");
-		fprintf(f, "gpuhour_peer_frames_total{direction=\"in\"} %llu\n",
+		fprintf(f,
+		    "gpuhour_peer_frames_total{direction=\"in\"} %llu\n",
 		    (unsigned long long) st.frames_in);
 		fprintf(f,
 		    "gpuhour_peer_frames_total{direction=\"out\"} %llu\n",
@@ -131,7 +133,8 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 		    "Peer frame bytes by direction.");
 		fprintf(f, "gpuhour_peer_bytes_total{direction=\"in\"} %llu\n",
 		    (unsigned long long) st.bytes_in);
-		fprintf(f, "gpuhour_peer_bytes_total{direction=\"out\"} %llu\n",
+		fprintf(f,
+		    "gpuhour_peer_bytes_total{direction=\"out\"} %llu\n",
 		    (unsigned long long) st.bytes_out);
 		node_m_one(f, "gpuhour_peer_frames_dropped_total", "counter",
 		    "Peer frames refused (limits, garbage).",
@@ -140,19 +143,22 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 	if (c->src.store != NULL) {
 		uint64_t     applied = 0, pending = 0, equivs = 0, size = 0;
 		ledger_mhash root;
-		if (ledger_store_counts(c->src.store, &applied, &pending, &equivs)
+		if (ledger_store_counts(
+		        c->src.store, &applied, &pending, &equivs)
 		    == GH_OK) {
 			node_m_one(f, "gpuhour_ledger_height", "gauge",
 			    "Certified entries applied to the ledger.",
 			    (unsigned long long) applied);
-			node_m_one(f, "gpuhour_ledger_pending_entries", "gauge",
+			node_m_one(f, "gpuhour_ledger_pending_entries",
+			    "gauge",
 			    "Certified entries waiting for preconditions.",
 			    (unsigned long long) pending);
 			node_m_one(f, "gpuhour_ledger_equivocations", "gauge",
 			    "Equivocation proofs stored.",
 			    (unsigned long long) equivs);
 		}
-		if (ledger_store_log_head(c->src.store, &size, &root) == GH_OK) {
+		if (ledger_store_log_head(c->src.store, &size, &root)
+		    == GH_OK) {
 			node_m_one(f, "gpuhour_log_size", "gauge",
 			    "Leaves of the transparency log.",
 			    (unsigned long long) size);
@@ -176,8 +182,9 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 	node_m_head(f, "gpuhour_gpu_utilization_ratio", "gauge",
 	    "GPU utilization, 0 to 1.");
 	fprintf(f, "gpuhour_gpu_utilization_ratio %.6f\n",
-	    m == NULL ? 0.0
-	              : (double) __atomic_load_n(&m->util_ppm, __ATOMIC_RELAXED)
+	    m == NULL
+	        ? 0.0
+	        : (double) __atomic_load_n(&m->util_ppm, __ATOMIC_RELAXED)
 	            / 1e6);
 	node_m_one(f, "gpuhour_revenue_micro_total", "counter",
 	    "Revenue drawn into this node's asset pools, micro-units.",
@@ -194,28 +201,30 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 		unsigned long long cum = 0;
 		for (size_t i = 0; i < NODE_LAT_N; i++) {
 			cum += m == NULL ? 0
-			                 : __atomic_load_n(
-			                       &m->lat_bucket[i], __ATOMIC_RELAXED);
+			                 : __atomic_load_n(&m->lat_bucket[i],
+			                     __ATOMIC_RELAXED);
 			fprintf(f,
 			    "gpuhour_certification_latency_seconds_bucket"
 			    "{le=\"%g\"} %llu\n",
 			    node_lat_le[i], cum);
 		}
 		fprintf(f,
-		    "gpuhour_certification_latency_seconds_bucket{le=\"+Inf\"} "
+		    "gpuhour_certification_latency_seconds_bucket{le=\"+Inf\"}"
+		    " "
 		    "%llu\n",
 		    m == NULL ? 0ULL
 		              : (unsigned long long) __atomic_load_n(
-		                    &m->lat_count, __ATOMIC_RELAXED));
+		                  &m->lat_count, __ATOMIC_RELAXED));
 		fprintf(f, "gpuhour_certification_latency_seconds_sum %.6f\n",
 		    m == NULL ? 0.0
 		              : (double) __atomic_load_n(
 		                    &m->lat_sum_us, __ATOMIC_RELAXED)
 		            / 1e6);
-		fprintf(f, "gpuhour_certification_latency_seconds_count %llu\n",
+		fprintf(f,
+		    "gpuhour_certification_latency_seconds_count %llu\n",
 		    m == NULL ? 0ULL
 		              : (unsigned long long) __atomic_load_n(
-		                    &m->lat_count, __ATOMIC_RELAXED));
+		                  &m->lat_count, __ATOMIC_RELAXED));
 	}
 	node_m_one(f, "gpuhour_http_requests_total", "counter",
 	    "HTTP API requests answered.",

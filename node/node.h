@@ -240,7 +240,7 @@ typedef struct {
 	uint32_t retain_s;      /* how long items are kept */
 	uint32_t drop_push_pct; /* test knob: drop % of inbound pushes */
 	char     http_listen[NODE_ADDR_MAX + 1]; /* "127.0.0.1:PORT"; "" off */
-	int      log_debug;     /* 1 debug, 0 info, -1 warn */
+	int      log_debug;                      /* 1 debug, 0 info, -1 warn */
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -493,19 +493,19 @@ int node_http_start(node *n, const node_http_src *src);
  * thread: atomics).  The node owns one (node_metrics_of).
  */
 typedef enum {
-	NODE_M_JOBS = 0,   /* counter: jobs served */
-	NODE_M_TOKENS,     /* counter: tokens generated */
-	NODE_M_DEVICE_NS,  /* counter: attested device time, ns */
-	NODE_M_REVENUE,    /* counter: micro-units drawn into pools */
-	NODE_M_CERTIFIED,  /* counter: entries this node certified */
-	NODE_M_PROOFS,     /* counter: utilization proofs recorded */
-	NODE_M_HTTP_REQS,  /* counter: HTTP requests answered */
-	NODE_M_HTTP_ERRS,  /* counter: HTTP requests answered 4xx/5xx */
+	NODE_M_JOBS = 0,  /* counter: jobs served */
+	NODE_M_TOKENS,    /* counter: tokens generated */
+	NODE_M_DEVICE_NS, /* counter: attested device time, ns */
+	NODE_M_REVENUE,   /* counter: micro-units drawn into pools */
+	NODE_M_CERTIFIED, /* counter: entries this node certified */
+	NODE_M_PROOFS,    /* counter: utilization proofs recorded */
+	NODE_M_HTTP_REQS, /* counter: HTTP requests answered */
+	NODE_M_HTTP_ERRS, /* counter: HTTP requests answered 4xx/5xx */
 	NODE_M_COUNT
 } node_metric;
 typedef struct node_metrics node_metrics;
-int      node_metrics_new(node_metrics **out);
-void     node_metrics_free(node_metrics *m); /* NULL ok */
+int                         node_metrics_new(node_metrics **out);
+void                        node_metrics_free(node_metrics *m); /* NULL ok */
 void     node_metrics_add(node_metrics *m, node_metric which, uint64_t v);
 uint64_t node_metrics_value(const node_metrics *m, node_metric which);
 /* Gauge: GPU utilization in parts per million (0..1000000). */

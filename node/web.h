@@ -16,7 +16,7 @@ typedef struct {
 	node_metrics *metrics;
 	void         *arg;
 	void (*status)(void *arg, node_status *out); /* NULL: no node */
-	void (*wake)(void *arg); /* NULL: answer on nng's thread */
+	void (*wake)(void *arg);    /* NULL: answer on nng's thread */
 	uint64_t (*now)(void *arg); /* unix seconds; NULL: gh_time_now */
 } node_web_ctx;
 
@@ -35,8 +35,8 @@ typedef struct {
  * methods 405, missing data sources 503, each with a JSON error body.
  * GH_ENOMEM only.  Reads the ledger in read-only transactions.
  */
-int node_web_serve(const node_web_ctx *c, const char *method,
-    const char *uri, node_web_res *res);
+int node_web_serve(const node_web_ctx *c, const char *method, const char *uri,
+    node_web_res *res);
 
 /* The Prometheus text exposition of the node (status may be NULL). */
 int node_web_metrics(const node_web_ctx *c, FILE *f);
@@ -53,7 +53,7 @@ extern const size_t        node_web_nfiles;
 
 /* The server: listens on addr ("127.0.0.1:PORT"). */
 typedef struct node_http node_http;
-int  node_http_open(const char *addr, const node_web_ctx *c, node_http **out);
+int node_http_open(const char *addr, const node_web_ctx *c, node_http **out);
 /* Worker thread: answers the queued requests. */
 void node_http_poll(node_http *h);
 /* Stops the server, answers what is still queued with 503 (NULL ok). */

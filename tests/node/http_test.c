@@ -19,7 +19,7 @@
 static int
 ht_line(char *out, size_t cap, const char *cmd)
 {
-	char *o = NULL;
+	char *o  = NULL;
 	int   rc = th_sh(&o, "%s", cmd);
 	char *nl;
 
@@ -38,7 +38,7 @@ ht_line(char *out, size_t cap, const char *cmd)
 static int
 ht_field(const char *o, const char *name, char *out, size_t cap)
 {
-	const char *p = o;
+	const char *p  = o;
 	size_t      nl = strlen(name);
 
 	while ((p = strstr(p, name)) != NULL) {
@@ -81,13 +81,15 @@ ht_devnet_make(const char *dir, const char *nkey, ht_devnet *d)
 	memset(d, 0, sizeof(*d));
 	snprintf(cmd, sizeof(cmd),
 	    "%s ledger genesis --datadir %s --validators 1 "
-	    "--insecure-no-passphrase >/dev/null && %s keys new --kind account "
+	    "--insecure-no-passphrase >/dev/null && %s keys new --kind "
+	    "account "
 	    "--file %s/a.key --insecure-no-passphrase >/dev/null",
 	    b, dir, b, dir);
 	if (th_sh(NULL, "%s", cmd) != 0) {
 		return (0);
 	}
-	snprintf(cmd, sizeof(cmd), "%s keys export-pub --file %s/a.key", b, dir);
+	snprintf(
+	    cmd, sizeof(cmd), "%s keys export-pub --file %s/a.key", b, dir);
 	if (ht_line(d->alice, sizeof(d->alice), cmd) != 0) {
 		return (0);
 	}
@@ -116,7 +118,8 @@ ht_devnet_make(const char *dir, const char *nkey, ht_devnet *d)
 	free(o);
 	return (ok
 	    && th_sh(NULL,
-	           "%s wallet transfer --datadir %s --key %s/a.key --pool --to "
+	           "%s wallet transfer --datadir %s --key %s/a.key --pool "
+	           "--to "
 	           "%s --amount 1001 >/dev/null",
 	           b, dir, dir, d->asset)
 	        == 0);
@@ -144,7 +147,7 @@ ht_prom_check(const char *text)
 	char        types[64][64], kinds[64][16];
 	int         ntypes = 0, nhelp = 0, samples = 0, line = 0;
 	double      last_bucket = -1;
-	const char *p = text;
+	const char *p           = text;
 
 	while (*p != '\0') {
 		char   l[512], name[64];
@@ -164,19 +167,23 @@ ht_prom_check(const char *text)
 		if (strncmp(l, "# TYPE ", 7) == 0) {
 			char t[16];
 			if (ntypes == 64
-			    || sscanf(l + 7, "%63s %15s", types[ntypes], t) != 2
-			    || (strcmp(t, "counter") != 0 && strcmp(t, "gauge") != 0
+			    || sscanf(l + 7, "%63s %15s", types[ntypes], t)
+			        != 2
+			    || (strcmp(t, "counter") != 0
+			        && strcmp(t, "gauge") != 0
 			        && strcmp(t, "histogram") != 0)) {
 				return (-line);
 			}
 			if (strcmp(t, "counter") == 0) {
 				size_t tl = strlen(types[ntypes]);
 				if (tl < 6
-				    || strcmp(types[ntypes] + tl - 6, "_total") != 0) {
+				    || strcmp(types[ntypes] + tl - 6, "_total")
+				        != 0) {
 					return (-line);
 				}
 			}
-			snprintf(kinds[ntypes], sizeof(kinds[ntypes]), "%s", t);
+			snprintf(
+			    kinds[ntypes], sizeof(kinds[ntypes]), "%s", t);
 			ntypes++;
 			last_bucket = -1;
 			continue;
@@ -184,10 +191,12 @@ ht_prom_check(const char *text)
 		if (l[0] == '#' || l[0] == '\0') {
 			return (-line);
 		}
-		if (!(isalpha((unsigned char) l[0]) || l[0] == '_' || l[0] == ':')) {
+		if (!(isalpha((unsigned char) l[0]) || l[0] == '_'
+		        || l[0] == ':')) {
 			return (-line);
 		}
-		while (isalnum((unsigned char) l[i]) || l[i] == '_' || l[i] == ':') {
+		while (isalnum((unsigned char) l[i]) || l[i] == '_'
+		    || l[i] == ':') {
 			i++;
 		}
 		if (i >= sizeof(name)) {
@@ -205,10 +214,12 @@ ht_prom_check(const char *text)
 				k   = i + 1;
 				while (l[k] != '}' && l[k] != '\0') {
 					size_t s = k;
-					while (isalnum((unsigned char) l[k]) || l[k] == '_') {
+					while (isalnum((unsigned char) l[k])
+					    || l[k] == '_') {
 						k++;
 					}
-					if (k == s || l[k] != '=' || l[k + 1] != '"') {
+					if (k == s || l[k] != '='
+					    || l[k + 1] != '"') {
 						return (-line);
 					}
 					k += 2;
@@ -242,17 +253,20 @@ ht_prom_check(const char *text)
 				        && strncmp(name, types[t], tl) == 0
 				        && (strcmp(name + tl, "_bucket") == 0
 				            || strcmp(name + tl, "_sum") == 0
-				            || strcmp(name + tl, "_count") == 0))) {
+				            || strcmp(name + tl, "_count")
+				                == 0))) {
 					fam = t;
 				}
 			}
 			if (fam < 0 || fam != ntypes - 1) {
-				return (-line); /* undeclared or out of its family */
+				return (-line); /* undeclared or out of its
+				                   family */
 			}
 			if (strcmp(kinds[fam], "histogram") == 0) {
 				size_t tl = strlen(types[fam]);
 				if (strcmp(name + tl, "_bucket") == 0) {
-					if (lab == NULL || strstr(lab, "le=\"") == NULL
+					if (lab == NULL
+					    || strstr(lab, "le=\"") == NULL
 					    || v < last_bucket) {
 						return (-line);
 					}
@@ -280,11 +294,11 @@ TEST_T(http_router_inprocess, 120)
 	const char     *d = th_tmpdir();
 	char            dir[PATH_MAX], nkey[PATH_MAX + 16], uri[PATH_MAX + 32];
 	ht_devnet       dv;
-	ledger_genesis *g = malloc(sizeof(*g));
-	ledger_store   *s = NULL;
+	ledger_genesis *g    = malloc(sizeof(*g));
+	ledger_store   *s    = NULL;
 	market_book    *book = NULL;
-	gh_ed_key      *k = NULL;
-	node_metrics   *m = NULL;
+	gh_ed_key      *k    = NULL;
+	node_metrics   *m    = NULL;
 	node_web_ctx    c;
 	node_web_res    r;
 	market_offer    o;
@@ -296,10 +310,11 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(g != NULL);
 	snprintf(dir, sizeof(dir), "%s/dn", d);
 	snprintf(nkey, sizeof(nkey), "%s/n.key", d);
-	CHECK_EQ(th_sh(NULL,
-	             "%s keys new --kind node --file %s --insecure-no-passphrase "
-	             ">/dev/null",
-	             th_bin(), nkey),
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "%s keys new --kind node --file %s --insecure-no-passphrase "
+	        ">/dev/null",
+	        th_bin(), nkey),
 	    0);
 	CHECK(ht_devnet_make(dir, nkey, &dv));
 	snprintf(uri, sizeof(uri), "%s/genesis.txt", dir);
@@ -339,8 +354,8 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(strstr(r.body, "\"accrued\":1001") != NULL);
 	CHECK(strstr(r.body, "\"supply\":4") != NULL);
 	/* The report: revenue from the pool. */
-	snprintf(uri, sizeof(uri), "/api/v1/assets/%s/report?buckets=6",
-	    dv.asset);
+	snprintf(
+	    uri, sizeof(uri), "/api/v1/assets/%s/report?buckets=6", dv.asset);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
 	CHECK(strstr(r.body, "\"revenue_micro\":1001") != NULL);
@@ -368,7 +383,8 @@ TEST_T(http_router_inprocess, 120)
 	/* Offers from the book; JSON strings escaped. */
 	CHECK_OK(ht_serve(&c, "/api/v1/offers", &r));
 	CHECK_EQ(r.status, 200);
-	CHECK(strstr(r.body, "\"gpu_model\":\"H100 \\\"SXM\\\"\\\\x\"") != NULL);
+	CHECK(
+	    strstr(r.body, "\"gpu_model\":\"H100 \\\"SXM\\\"\\\\x\"") != NULL);
 	CHECK(strstr(r.body, "\"count\":1") != NULL);
 	/* Leases and proofs: none on this ledger yet. */
 	CHECK_OK(ht_serve(&c, "/api/v1/leases", &r));
@@ -383,16 +399,18 @@ TEST_T(http_router_inprocess, 120)
 		} bad[] = {
 			{ "/api/v1/assets/zz", 400 },
 			{ "/api/v1/assets/"
-			  "00000000000000000000000000000000000000000000000000000000"
+			  "000000000000000000000000000000000000000000000000000"
+			  "00000"
 			  "00000000",
 			    404 },
 			{ "/api/v1/leases?limit=0", 400 },
-			{ "/api/v1/leases?limit=99999999999999999999999", 400 },
+			{ "/api/v1/leases?limit=99999999999999999999999",
+			    400 },
 			{ "/api/v1/proofs?asset=xyz", 400 },
-			{ "/api/v1/nope", 404 },
-			{ "/nope.html", 404 },
+			{ "/api/v1/nope", 404 }, { "/nope.html", 404 },
 			{ "/api/v1/log/proof/"
-			  "00000000000000000000000000000000000000000000000000000000"
+			  "000000000000000000000000000000000000000000000000000"
+			  "00000"
 			  "00000000",
 			    404 },
 			{ "/api/v1/accounts/12", 400 },
@@ -403,8 +421,8 @@ TEST_T(http_router_inprocess, 120)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			CHECK_OK(ht_serve(&c, bad[i].uri, &r));
 			if (r.status != bad[i].status) {
-				fprintf(stderr, "%s: %d %s\n", bad[i].uri, r.status,
-				    r.body);
+				fprintf(stderr, "%s: %d %s\n", bad[i].uri,
+				    r.status, r.body);
 			}
 			CHECK_EQ(r.status, bad[i].status);
 			CHECK(strncmp(r.body, "{\"error\":", 9) == 0);
@@ -419,19 +437,20 @@ TEST_T(http_router_inprocess, 120)
 		uint64_t st = 99;
 		char     u[600];
 		for (int i = 0; i < 3000; i++) {
-			size_t n = 1 + th_rand(&st) % 200;
-			static const char al[] = "/api/v1/assetsofrlgpchkn?=&%0123456789abcdef.";
+			size_t            n = 1 + th_rand(&st) % 200;
+			static const char al[]
+			    = "/api/v1/assetsofrlgpchkn?=&%0123456789abcdef.";
 			for (size_t j = 0; j < n; j++) {
 				u[j] = al[th_rand(&st) % (sizeof(al) - 1)];
 			}
 			u[0] = '/';
 			u[n] = '\0';
 			CHECK_OK(ht_serve(&c, u, &r));
-			CHECK(r.status == 200 || r.status == 400 || r.status == 404
-			    || r.status == 503);
+			CHECK(r.status == 200 || r.status == 400
+			    || r.status == 404 || r.status == 503);
 		}
 		memset(u, 'a', 599);
-		u[0] = '/';
+		u[0]   = '/';
 		u[599] = '\0';
 		CHECK_OK(ht_serve(&c, u, &r));
 		CHECK_EQ(r.status, 404);
@@ -482,12 +501,12 @@ TEST_T(http_router_inprocess, 120)
  * proofs, the utilization series. */
 TEST(http_report_leases_and_proofs)
 {
-	market_report *r = malloc(sizeof(*r));
-	ledger_entry   e;
-	ledger_id      asset, other;
-	gh_hash        l1, l2, l3, ph;
-	char          *js;
-	size_t         jn;
+	market_report        *r = malloc(sizeof(*r));
+	ledger_entry          e;
+	ledger_id             asset, other;
+	gh_hash               l1, l2, l3, ph;
+	char                 *js;
+	size_t                jn;
 	market_report_figures f;
 
 	CHECK(r != NULL);
@@ -529,7 +548,7 @@ TEST(http_report_leases_and_proofs)
 	CHECK_OK(market_report_add(r, &e, &ph));
 	CHECK_EQ(r->drawn, 2500000);
 	CHECK_EQ(r->leases_open, 2);
-	e.kind = LEDGER_LEASE_CLOSE;
+	e.kind                           = LEDGER_LEASE_CLOSE;
 	e.body.lease_draw.receipt_amount = 3000000;
 	CHECK_OK(market_report_add(r, &e, &ph));
 	CHECK_EQ(r->drawn, 3000000);
@@ -573,15 +592,17 @@ TEST(http_report_leases_and_proofs)
 	r->energy_mj  = 4ULL * 3600000000ULL;
 	market_report_figures_get(r, 250000, &f);
 	CHECK(f.utilization > 0.0749 && f.utilization < 0.0751);
-	CHECK(f.revenue_per_gpu_hour > 0.5999 && f.revenue_per_gpu_hour < 0.6001);
+	CHECK(f.revenue_per_gpu_hour > 0.5999
+	    && f.revenue_per_gpu_hour < 0.6001);
 	CHECK(f.energy_kwh > 3.9999 && f.energy_kwh < 4.0001);
 	CHECK(f.revenue_per_kwh > 0.7499 && f.revenue_per_kwh < 0.7501);
 	CHECK(f.margin > 1.9999 && f.margin < 2.0001);
 	CHECK_OK(market_report_json(r, 250000, &js, &jn));
 	CHECK(strstr(js, "\"gpu_hours_sold\":5") != NULL);
 	CHECK(strstr(js, "\"margin\":2.000000") != NULL);
-	CHECK(strstr(js, "\"utilization_series\":[0.000000,0.000000,0.500000,"
-	                 "0.250000]")
+	CHECK(strstr(js,
+	          "\"utilization_series\":[0.000000,0.000000,0.500000,"
+	          "0.250000]")
 	    != NULL);
 	free(js);
 	/* Without energy: per-kWh figures and the margin are unknown. */
@@ -728,10 +749,11 @@ TEST_T(http_node_curl_and_metrics, 180)
 	CHECK(strstr(b, "\ngpuhour_http_errors_total ") != NULL);
 	free(b);
 	if (th_sh(NULL, "command -v promtool >/dev/null") == 0) {
-		char *o = NULL;
+		char *o  = NULL;
 		int   rc = th_sh(&o,
-		      "curl -s -m 10 http://127.0.0.1:%d/metrics | promtool check "
-		      "metrics",
+		      "curl -s -m 10 http://127.0.0.1:%d/metrics | promtool "
+		        "check "
+		        "metrics",
 		      h->hport);
 		if (rc != 0) {
 			fprintf(stderr, "promtool: %s\n", o ? o : "");
@@ -742,22 +764,25 @@ TEST_T(http_node_curl_and_metrics, 180)
 		CHECK(!"promtool is missing in CI (scripts/deps.sh --test)");
 	} else {
 		fprintf(stderr,
-		    "http_test: promtool not installed (scripts/deps.sh --test); "
+		    "http_test: promtool not installed (scripts/deps.sh "
+		    "--test); "
 		    "checked /metrics with the test's strict reader only\n");
 	}
 	/* Many requests at once: all answered. */
 	{
 		char *o = NULL;
-		CHECK_EQ(th_sh(&o,
-		             "for i in $(seq 1 40); do curl -s -m 10 -o /dev/null "
-		             "-w '%%{http_code}\\n' "
-		             "http://127.0.0.1:%d/api/v1/assets & done; wait",
-		             h->hport),
+		CHECK_EQ(
+		    th_sh(&o,
+		        "for i in $(seq 1 40); do curl -s -m 10 -o /dev/null "
+		        "-w '%%{http_code}\\n' "
+		        "http://127.0.0.1:%d/api/v1/assets & done; wait",
+		        h->hport),
 		    0);
 		CHECK(o != NULL);
 		{
 			int n200 = 0;
-			for (char *p = o; (p = strstr(p, "200")) != NULL; p++) {
+			for (char *p = o; (p = strstr(p, "200")) != NULL;
+			     p++) {
 				n200++;
 			}
 			CHECK_EQ(n200, 40);
@@ -773,22 +798,24 @@ TEST_T(http_node_curl_and_metrics, 180)
 
 TEST_T(http_dashboard_chromium, 240)
 {
-	ht_node *h = NULL;
-	char    *o = NULL;
-	char     shot[PATH_MAX];
+	ht_node    *h = NULL;
+	char       *o = NULL;
+	char        shot[PATH_MAX];
 	const char *chrome = NULL;
-	uint8_t *png = NULL;
-	size_t   pn  = 0;
-	int      rc;
+	uint8_t    *png    = NULL;
+	size_t      pn     = 0;
+	int         rc;
 
 	if (th_sh(NULL, "command -v chromium >/dev/null") == 0) {
 		chrome = "chromium";
-	} else if (th_sh(NULL, "command -v chromium-browser >/dev/null") == 0) {
+	} else if (th_sh(NULL, "command -v chromium-browser >/dev/null")
+	    == 0) {
 		chrome = "chromium-browser";
 	}
 	if (chrome == NULL) {
 		if (getenv("CI") != NULL) {
-			CHECK(!"chromium is missing in CI (scripts/deps.sh --test)");
+			CHECK(!"chromium is missing in CI (scripts/deps.sh "
+			       "--test)");
 		}
 		fprintf(stderr,
 		    "http_test: SKIP http_dashboard_chromium: chromium not "
@@ -810,8 +837,9 @@ TEST_T(http_dashboard_chromium, 240)
 	CHECK(strstr(o, "<h1>gpuhour node</h1>") != NULL);
 	CHECK(strstr(o, "ledger height 3") != NULL);
 	CHECK(strstr(o, h->dv.asset) != NULL);
-	CHECK(strstr(o, "H100 \"SXM\"") != NULL || strstr(o, "H100 &quot;SXM") != NULL);
-	CHECK(strstr(o, "0.001001") != NULL); /* revenue, in units */
+	CHECK(strstr(o, "H100 \"SXM\"") != NULL
+	    || strstr(o, "H100 &quot;SXM") != NULL);
+	CHECK(strstr(o, "0.001001") != NULL);  /* revenue, in units */
 	CHECK(strstr(o, h->dv.alice) != NULL); /* the share holder */
 	CHECK(strstr(o, "100.00 %") != NULL);  /* holds every share */
 	CHECK(strstr(o, "no open leases") != NULL);
@@ -838,4 +866,111 @@ TEST_T(http_dashboard_chromium, 240)
 	CHECK_EQ(tn_stop(&h->t, 0, SIGTERM), 0);
 	tn_teardown(&h->t);
 	free(h);
+}
+
+TEST(http_config_key_loopback_only)
+{
+	node_config              c;
+	char                     err[128];
+	static const char *const good[]
+	    = { "127.0.0.1:8080", "localhost:1", "[::1]:65535" };
+	static const char *const bad[] = { "0.0.0.0:8080", "10.0.0.1:80",
+		"127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:8x",
+		"example.com:80", ":80", "127.0.0.1:-1" };
+
+	node_config_default(&c);
+	CHECK_STR(c.http_listen, "");
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "http_listen = %s\n", good[i]);
+		CHECK_OK(node_config_parse(
+		    line, strlen(line), &c, err, sizeof(err)));
+		CHECK_STR(c.http_listen, good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "http_listen = %s\n", bad[i]);
+		CHECK_ERR(node_config_parse(
+		              line, strlen(line), &c, err, sizeof(err)),
+		    GH_EINVAL);
+		CHECK(strstr(err, "http_listen") != NULL);
+	}
+	CHECK(strstr(node_config_help(), "http_listen") != NULL);
+}
+
+/* `gpuhour asset report` on a devnet: text, JSON, and bad input. */
+TEST_T(http_asset_report_cli, 120)
+{
+	const char *d = th_tmpdir();
+	const char *b = th_bin();
+	char        dir[PATH_MAX], nkey[PATH_MAX + 16];
+	ht_devnet   dv;
+	char       *o = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/dn", d);
+	snprintf(nkey, sizeof(nkey), "%s/n.key", d);
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "%s keys new --kind node --file %s --insecure-no-passphrase "
+	        ">/dev/null",
+	        b, nkey),
+	    0);
+	CHECK(ht_devnet_make(dir, nkey, &dv));
+	CHECK_EQ(
+	    th_sh(&o,
+	        "%s asset report --datadir %s --no-nvml --power-price 0.25 "
+	        "--energy-kwh 0.002 %s",
+	        b, dir, dv.asset),
+	    0);
+	CHECK(strstr(o, "revenue                0.001001") != NULL);
+	CHECK(strstr(o, "energy                 0.002000 kWh") != NULL);
+	/* 0.001001 / 0.002 kWh; margin 0.001001 - 0.002 * 0.25 */
+	CHECK(strstr(o, "revenue per kWh        0.500500") != NULL);
+	CHECK(strstr(o, "margin                 0.000501") != NULL);
+	CHECK(
+	    strstr(o, "GPU-hours sold         0 (0 leases, 0 open)") != NULL);
+	free(o);
+	CHECK_EQ(
+	    th_sh(&o,
+	        "%s asset report --datadir %s --no-nvml --json --power-price "
+	        "1 --energy-kwh 1 %s",
+	        b, dir, dv.asset),
+	    0);
+	CHECK(strstr(o, "\"energy_from\":\"given\"") != NULL);
+	CHECK(strstr(o, "\"revenue_micro\":1001") != NULL);
+	CHECK(strstr(o, "\"power_price_micro_per_kwh\":1000000") != NULL);
+	CHECK(strstr(o, "\"margin\":-0.998999") != NULL);
+	free(o);
+	/* No energy and no NVML: the per-kWh figures are unknown. */
+	CHECK_EQ(th_sh(&o, "%s asset report --datadir %s --no-nvml --json %s",
+	             b, dir, dv.asset),
+	    0);
+	CHECK(strstr(o, "\"energy_kwh\":null") != NULL);
+	CHECK(strstr(o, "\"margin\":null") != NULL);
+	free(o);
+	o = NULL;
+	CHECK_EQ(
+	    th_sh(NULL, "%s asset report --datadir %s 12 2>/dev/null", b, dir),
+	    2);
+	CHECK_EQ(th_sh(NULL,
+	             "%s asset report --datadir %s --power-price 1.2345678 %s "
+	             "2>/dev/null",
+	             b, dir, dv.asset),
+	    2);
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "%s asset report --datadir %s --energy-kwh -1 %s 2>/dev/null",
+	        b, dir, dv.asset),
+	    2);
+	CHECK_EQ(
+	    th_sh(NULL,
+	        "%s asset report --datadir %s "
+	        "0000000000000000000000000000000000000000000000000000000000"
+	        "000000 2>/dev/null",
+	        b, dir),
+	    3);
+	CHECK_EQ(th_sh(NULL, "%s asset frobnicate 2>/dev/null", b), 2);
+	CHECK_EQ(th_sh(&o, "%s asset --help", b), 0);
+	CHECK(strstr(o, "--power-price") != NULL);
+	free(o);
 }
