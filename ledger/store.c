@@ -58,25 +58,6 @@ ledger_store_netid(const ledger_store *s)
 	return (&s->netid);
 }
 
-/* Accessors for the read-only queries of query.c. */
-MDB_env *
-ledger_store_env(ledger_store *s)
-{
-	return (s->env);
-}
-
-const ledger_dbs *
-ledger_store_dbs(const ledger_store *s)
-{
-	return (&s->db);
-}
-
-ledger_log *
-ledger_store_logh(ledger_store *s)
-{
-	return (s->log);
-}
-
 /* ------------------------------------------------------------------ */
 /* The writer thread. */
 
@@ -1762,4 +1743,25 @@ out:
 	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	return (rv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accessors for ledger/query.c (private: ledger/priv.h). */
+
+MDB_env *
+ledger_store_env(ledger_store *s)
+{
+	return (s->env);
+}
+
+const ledger_dbs *
+ledger_store_dbs(const ledger_store *s)
+{
+	return (&s->db);
+}
+
+ledger_log *
+ledger_store_log(ledger_store *s)
+{
+	return (s->log);
 }

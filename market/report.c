@@ -245,7 +245,7 @@ market_report_build(ledger_store *s, const ledger_id *asset, uint64_t now,
 	}
 	sc.r  = r;
 	sc.rv = GH_OK;
-	if ((rv = ledger_store_applied(s, 0, 0, market_report_each, &sc))
+	if ((rv = ledger_store_walk(s, 0, 0, market_report_each, &sc))
 	    != GH_OK) {
 		goto out;
 	}

@@ -422,7 +422,7 @@ node_web_scan_list(node_web_req *q, const node_web_ctx *c, const char *query,
 	sc.kind  = kind;
 	sc.s     = c->src.store;
 	fprintf(q->f, "{\"%s\":[", field);
-	if ((rv = ledger_store_applied(
+	if ((rv = ledger_store_walk(
 	         c->src.store, UINT64_MAX, 1, node_web_scan_each, &sc))
 	    != GH_OK) {
 		return (node_web_err(q, 500, gh_strerror(rv)));
@@ -524,6 +524,19 @@ node_web_account(
 	return (GH_OK);
 }
 
+/* The log's size and root, read one after the other (the log only
+ * grows: the root is that of the size read). */
+static int
+node_web_head(ledger_store *s, uint64_t *size, ledger_mhash *root)
+{
+	int rv;
+
+	if ((rv = ledger_store_log_size(s, size)) != GH_OK) {
+		return (rv);
+	}
+	return (ledger_store_log_root(s, *size, root));
+}
+
 static void
 node_web_cp_obj(FILE *f, const ledger_checkpoint *cp)
 {
@@ -551,7 +564,7 @@ node_web_log(node_web_req *q, const node_web_ctx *c)
 	size_t             n;
 	int                rv;
 
-	if ((rv = ledger_store_log_head(c->src.store, &size, &root)) != GH_OK
+	if ((rv = node_web_head(c->src.store, &size, &root)) != GH_OK
 	    || (rv = ledger_store_log_checkpoints(c->src.store, &cps, &n))
 	        != GH_OK) {
 		return (node_web_err(q, 500, gh_strerror(rv)));
@@ -579,7 +592,7 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 	size_t             n = 0, best = SIZE_MAX;
 	int                r, rv;
 
-	if ((rv = ledger_store_log_head(c->src.store, &cur, &root)) != GH_OK) {
+	if ((rv = node_web_head(c->src.store, &cur, &root)) != GH_OK) {
 		return (node_web_err(q, 500, gh_strerror(rv)));
 	}
 	if ((r = node_web_u64(query, "size", 1, cur, &size)) < 0) {

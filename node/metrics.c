@@ -141,8 +141,7 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 		    (unsigned long long) st.dropped);
 	}
 	if (c->src.store != NULL) {
-		uint64_t     applied = 0, pending = 0, equivs = 0, size = 0;
-		ledger_mhash root;
+		uint64_t applied = 0, pending = 0, equivs = 0, size = 0;
 		if (ledger_store_counts(
 		        c->src.store, &applied, &pending, &equivs)
 		    == GH_OK) {
@@ -157,8 +156,7 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 			    "Equivocation proofs stored.",
 			    (unsigned long long) equivs);
 		}
-		if (ledger_store_log_head(c->src.store, &size, &root)
-		    == GH_OK) {
+		if (ledger_store_log_size(c->src.store, &size) == GH_OK) {
 			node_m_one(f, "gpuhour_log_size", "gauge",
 			    "Leaves of the transparency log.",
 			    (unsigned long long) size);

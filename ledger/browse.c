@@ -1,4 +1,4 @@
-/* query.c - read-only queries over the store for the node's HTTP API and
+/* browse.c - read-only queries over the store for the node's HTTP API and
  * the owner's reports: each in one read-only transaction of its own. */
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +63,7 @@ out:
 }
 
 int
-ledger_store_applied(ledger_store *s, uint64_t from, int reverse,
+ledger_store_walk(ledger_store *s, uint64_t from, int reverse,
     int (*fn)(void *arg, uint64_t pos, const ledger_cert *c), void *arg)
 {
 	const ledger_dbs *db  = ledger_store_dbs(s);
@@ -160,19 +160,16 @@ ledger_store_entry(ledger_store *s, const gh_hash *h, ledger_cert *out)
 }
 
 int
-ledger_store_log_head(ledger_store *s, uint64_t *size, ledger_mhash *root)
+ledger_store_log_size(ledger_store *s, uint64_t *size)
 {
 	MDB_txn *txn = NULL;
 	int      rv;
 
 	*size = 0;
-	memset(root, 0, sizeof(*root));
 	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
 		return (rv);
 	}
-	if ((rv = ledger_log_size(ledger_store_logh(s), txn, size)) == GH_OK) {
-		rv = ledger_log_root(ledger_store_logh(s), txn, *size, root);
-	}
+	rv = ledger_log_size(ledger_store_log(s), txn, size);
 	mdb_txn_abort(txn);
 	return (rv);
 }
@@ -187,7 +184,7 @@ ledger_store_log_find(ledger_store *s, const gh_hash *h, uint64_t *index)
 	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
 		return (rv);
 	}
-	rv = ledger_log_find(ledger_store_logh(s), txn, h->b, 32, index);
+	rv = ledger_log_find(ledger_store_log(s), txn, h->b, 32, index);
 	mdb_txn_abort(txn);
 	return (rv);
 }
@@ -203,7 +200,7 @@ ledger_store_log_inclusion(
 	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
 		return (rv);
 	}
-	rv = ledger_log_inclusion(ledger_store_logh(s), txn, index, size, out);
+	rv = ledger_log_inclusion(ledger_store_log(s), txn, index, size, out);
 	mdb_txn_abort(txn);
 	return (rv);
 }
@@ -220,7 +217,7 @@ ledger_store_log_checkpoints(
 	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
 		return (rv);
 	}
-	rv = ledger_log_checkpoints(ledger_store_logh(s), txn, out, n);
+	rv = ledger_log_checkpoints(ledger_store_log(s), txn, out, n);
 	mdb_txn_abort(txn);
 	return (rv);
 }
@@ -235,7 +232,7 @@ ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root)
 	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
 		return (rv);
 	}
-	rv = ledger_log_root(ledger_store_logh(s), txn, size, root);
+	rv = ledger_log_root(ledger_store_log(s), txn, size, root);
 	mdb_txn_abort(txn);
 	return (rv);
 }
