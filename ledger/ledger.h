@@ -692,7 +692,7 @@ int ledger_store_walk(ledger_store *s, uint64_t from, int reverse,
     int (*fn)(void *arg, uint64_t pos, const ledger_cert *c), void *arg);
 /* One applied entry's certificate by entry hash (GH_ENOENT). */
 int ledger_store_entry(ledger_store *s, const gh_hash *h, ledger_cert *out);
-/* The log's current size and root. */
+/* The number of leaves of the store's log. */
 int ledger_store_log_size(ledger_store *s, uint64_t *size);
 /* The root of the first size leaves (GH_ENOENT beyond the log). */
 int ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root);
