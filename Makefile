@@ -43,7 +43,7 @@ endif
 PKG_CFLAGS = $(shell pkg-config --cflags libsodium libsecp256k1)
 PKG_LIBS = $(shell pkg-config --libs libsodium libsecp256k1)
 
-ALL_CPPFLAGS = -I. -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+ALL_CPPFLAGS = -I. -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DGH_PREFIX='"$(PREFIX)"'
 ALL_CFLAGS = $(WARN) -fstack-protector-strong -fopenmp -MMD -MP \
 	$(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = -fopenmp $(LDFLAGS)

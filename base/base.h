@@ -103,6 +103,9 @@ int    gh_get_u64(gh_reader *r, uint64_t *v);
 int gh_get_bool(gh_reader *r, int *v);
 /* Exactly n bytes, copied into out. */
 int gh_get_fixed(gh_reader *r, void *out, size_t n);
+/* Exactly n bytes as a view into the reader's buffer (borrowed), for
+ * formats whose lengths are not u32-prefixed (GGUF) or to skip bytes. */
+int gh_get_view(gh_reader *r, size_t n, const uint8_t **p);
 /*
  * A u32-length-prefixed string of at most max bytes.  *p points into the
  * reader's buffer (borrowed).  GH_ETOOLONG when the length exceeds max,

@@ -67,6 +67,17 @@ gh_get_fixed(gh_reader *r, void *out, size_t n)
 }
 
 int
+gh_get_view(gh_reader *r, size_t n, const uint8_t **p)
+{
+	if (gh_reader_left(r) < n) {
+		return (GH_ETRUNC);
+	}
+	*p = r->p + r->off;
+	r->off += n;
+	return (GH_OK);
+}
+
+int
 gh_get_u8(gh_reader *r, uint8_t *v)
 {
 	return (gh_get_fixed(r, v, 1));

@@ -8,6 +8,7 @@
 #define GH_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Exit codes, the same for every subcommand. */
 enum {
@@ -47,7 +48,22 @@ int cli_home(char *out, size_t cap);
 int  cli_pass_get(const char *env_name, int confirm, char **out, size_t *n);
 void cli_pass_free(char *p);
 
+/*
+ * Writes s[0..n) as a JSON string (quotes included), escaping quotes,
+ * backslashes and control bytes.  Bytes of 0x80 and above are written
+ * as they are (the caller passes UTF-8, or accepts raw bytes).
+ */
+void cli_json_string(FILE *f, const char *s, size_t n);
+
 int cli_keys_main(int argc, char **argv);
+int cli_model_main(int argc, char **argv);
+int cli_run_main(int argc, char **argv);
+int cli_asset_main(int argc, char **argv);
+/* `gpuhour asset report` (cli/asset_report.c): cli_asset_main passes it
+ * on with argv[0] = "asset", argv[1] = "report". */
+int cli_asset_report_main(int argc, char **argv);
+int cli_lease_main(int argc, char **argv);
+int cli_loan_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);
 int cli_ledger_main(int argc, char **argv);
 int cli_shares_main(int argc, char **argv);
@@ -57,6 +73,5 @@ int cli_wallet_main(int argc, char **argv);
  * them on with argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
 int cli_node_main(int argc, char **argv);
-int cli_asset_main(int argc, char **argv);
 
 #endif

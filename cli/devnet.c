@@ -105,6 +105,27 @@ cli_devnet_account_key(
 }
 
 int
+cli_devnet_node_keyfile(const char *path, const char *passenv, gh_ed_key **out)
+{
+	gh_keyfile_info info;
+	char           *pass = NULL;
+	size_t          n    = 0;
+	int             rv;
+
+	*out = NULL;
+	if ((rv = gh_keyfile_info_read(path, &info)) != GH_OK) {
+		return (rv);
+	}
+	if (info.encrypted
+	    && (rv = cli_pass_get(passenv, 0, &pass, &n)) != GH_OK) {
+		return (rv);
+	}
+	rv = gh_keyfile_open_node(path, pass, n, out);
+	cli_pass_free(pass);
+	return (rv);
+}
+
+int
 cli_devnet_open(const char *dir, int voters, cli_devnet **out)
 {
 	cli_devnet *d = NULL;
@@ -199,15 +220,17 @@ cli_devnet_certify_apply(cli_devnet *d, const ledger_entry *e)
 	return (rv);
 }
 
-int
-cli_devnet_prepare(
-    cli_devnet *d, const gh_acct_key *k, int kind, ledger_entry *e)
+/* Chain fields for the chain of pub (an account or, with node set, a
+ * node's chain). */
+static int
+cli_devnet_prepare_pub(cli_devnet *d, const uint8_t pubkey[32], int node,
+    int kind, ledger_entry *e)
 {
 	gh_acct_pub    pub;
 	ledger_account a;
 	int            rv;
 
-	gh_acct_key_pub(k, &pub);
+	memcpy(pub.b, pubkey, 32);
 	for (int tries = 0; tries < 4; tries++) {
 		ledger_objver ov;
 		uint8_t      *p = NULL;
@@ -215,13 +238,13 @@ cli_devnet_prepare(
 		ledger_entry  old;
 		gh_ed_pub     vpub;
 
-		rv = ledger_store_account(d->s, pub.b, 0, &a);
+		rv = ledger_store_account(d->s, pub.b, node, &a);
 		if (rv != GH_OK && rv != GH_ENOENT) {
 			return (rv);
 		}
 		memset(e, 0, sizeof(*e));
 		e->kind   = (uint8_t) kind;
-		e->scheme = LEDGER_SCHEME_ACCOUNT;
+		e->scheme = node ? LEDGER_SCHEME_NODE : LEDGER_SCHEME_ACCOUNT;
 		e->netid  = *ledger_store_netid(d->s);
 		memcpy(e->author, pub.b, 32);
 		e->seq  = a.seq + 1;
@@ -230,7 +253,7 @@ cli_devnet_prepare(
 		if (d->nval == 0) {
 			return (GH_OK);
 		}
-		ov.type = LEDGER_OBJ_ACCOUNT;
+		ov.type = node ? LEDGER_OBJ_NODE : LEDGER_OBJ_ACCOUNT;
 		memcpy(ov.id.b, pub.b, 32);
 		ov.version = a.seq;
 		gh_ed_key_pub(d->val[0], &vpub);
@@ -255,6 +278,39 @@ cli_devnet_prepare(
 		}
 	}
 	return (GH_EBUSY);
+}
+
+int
+cli_devnet_prepare(
+    cli_devnet *d, const gh_acct_key *k, int kind, ledger_entry *e)
+{
+	gh_acct_pub pub;
+
+	gh_acct_key_pub(k, &pub);
+	return (cli_devnet_prepare_pub(d, pub.b, 0, kind, e));
+}
+
+int
+cli_devnet_prepare_node(
+    cli_devnet *d, const gh_ed_key *k, int kind, ledger_entry *e)
+{
+	gh_ed_pub pub;
+
+	gh_ed_key_pub(k, &pub);
+	return (cli_devnet_prepare_pub(d, pub.b, 1, kind, e));
+}
+
+int
+cli_devnet_submit_node(
+    cli_devnet *d, ledger_entry *e, const gh_ed_key *k, gh_hash *h)
+{
+	int rv;
+
+	if ((rv = ledger_entry_sign_node(e, k)) != GH_OK) {
+		return (rv);
+	}
+	ledger_entry_hash(e, h);
+	return (cli_devnet_certify_apply(d, e));
 }
 
 int

@@ -43,6 +43,15 @@ int cli_devnet_prepare(
 int cli_devnet_submit(
     cli_devnet *d, ledger_entry *e, const gh_acct_key *k, gh_hash *h);
 
+/* The same for a node's chain, signed with a node key. */
+int cli_devnet_prepare_node(
+    cli_devnet *d, const gh_ed_key *k, int kind, ledger_entry *e);
+int cli_devnet_submit_node(
+    cli_devnet *d, ledger_entry *e, const gh_ed_key *k, gh_hash *h);
+/* Opens a node key file (passphrase as for account keys). */
+int cli_devnet_node_keyfile(
+    const char *path, const char *passenv, gh_ed_key **out);
+
 /* Opens an account key file (passphrase from the variable named by
  * passenv, else $GPUHOUR_PASSPHRASE, else a prompt) */
 int cli_devnet_account_key(

@@ -15,12 +15,19 @@ typedef struct {
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
 	{ "asset", cli_asset_main,
-	    "owner report: utilization, revenue, energy, margin" },
+	    "an asset: pool, lots, accruals, pledges; owner report" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
+	{ "lease", cli_lease_main,
+	    "leases: open, receipt, draw, close, expire, list, show" },
 	{ "ledger", cli_ledger_main,
 	    "the ledger: genesis, show, verify, log proofs" },
+	{ "loan", cli_loan_main,
+	    "loans on share lots: offer, take, repay, cancel, seize" },
+	{ "model", cli_model_main,
+	    "inspect GGUF models, make test models, CUDA self-test" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
 	    "transfer, claim" },

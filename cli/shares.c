@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/devnet.h"
+#include "cli/kinds.h"
 
 static const char cli_shares_usage[]
     = "usage: gpuhour shares register [--datadir DIR] --key FILE "
@@ -266,16 +267,16 @@ cli_shares_move(const cli_shares_args *a, const char *dir, int transfer)
 	}
 	if (rv == GH_OK) {
 		ledger_account acc;
-		uint64_t       rp = a->have_at ? a->at : as.paid_in;
 		if (ledger_store_account(
 		        cli_devnet_store(d), e.author, 0, &acc)
 		    == GH_OK) {
 			before = acc.balance;
 		}
-		e.nconsumes           = 1;
-		e.consumes[0].type    = LEDGER_OBJ_LOT;
-		e.consumes[0].id      = lot;
-		e.consumes[0].version = l.version;
+		/* A pledged lot's claim consumes its loan too. */
+		rv = cli_kinds_lot_consumes(cli_devnet_store(d), &e, &lot);
+	}
+	if (rv == GH_OK) {
+		uint64_t rp = a->have_at ? a->at : as.paid_in;
 		if (transfer) {
 			e.body.share.lot        = lot;
 			e.body.share.to         = to;

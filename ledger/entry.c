@@ -110,17 +110,23 @@ ledger_body_put(gh_writer *w, const ledger_entry *e)
 		gh_put_fixed(w, e->body.claim.lot.b, 32);
 		gh_put_u64(w, e->body.claim.pool_total);
 		break;
-	case LEDGER_LEASE_OPEN:
-		gh_put_fixed(w, e->body.lease_open.offer.b, 32);
-		gh_put_fixed(w, e->body.lease_open.asset.b, 32);
-		gh_put_fixed(w, e->body.lease_open.receipt_key.b, 32);
-		gh_put_u64(w, e->body.lease_open.hours);
-		gh_put_u64(w, e->body.lease_open.price);
-		gh_put_u64(w, e->body.lease_open.expiry);
+	case LEDGER_LEASE_OPEN: {
+		const ledger_body_lease_open *o = &e->body.lease_open;
+		gh_put_fixed(w, o->asset.b, 32);
+		gh_put_fixed(w, o->node.b, 32);
+		gh_put_fixed(w, o->receipt_key.b, 32);
+		gh_put_fixed(w, o->offer.b, 32);
+		gh_put_u64(w, o->offer_seq);
+		gh_put_u64(w, o->price);
+		gh_put_u8(w, o->billing);
+		gh_put_u64(w, o->start);
+		gh_put_u64(w, o->expiry);
 		break;
+	}
 	case LEDGER_LEASE_DRAW:
 	case LEDGER_LEASE_CLOSE:
 		gh_put_fixed(w, e->body.lease_draw.lease.b, 32);
+		gh_put_u64(w, e->body.lease_draw.receipt_seq);
 		gh_put_u64(w, e->body.lease_draw.receipt_amount);
 		gh_put_fixed(w, e->body.lease_draw.receipt_sig.b, 64);
 		break;
@@ -128,7 +134,7 @@ ledger_body_put(gh_writer *w, const ledger_entry *e)
 	case LEDGER_LOAN_TAKE:
 	case LEDGER_LOAN_SEIZE:
 	case LEDGER_LOAN_CANCEL:
-		gh_put_fixed(w, e->body.ref.lease.b, 32);
+		gh_put_fixed(w, e->body.ref.id.b, 32);
 		break;
 	case LEDGER_PROOF:
 		gh_put_fixed(w, e->body.proof.lease.b, 32);
@@ -197,17 +203,26 @@ ledger_body_get(gh_reader *r, ledger_entry *e)
 		GET(gh_get_fixed(r, e->body.claim.lot.b, 32));
 		GET(gh_get_u64(r, &e->body.claim.pool_total));
 		break;
-	case LEDGER_LEASE_OPEN:
-		GET(gh_get_fixed(r, e->body.lease_open.offer.b, 32));
-		GET(gh_get_fixed(r, e->body.lease_open.asset.b, 32));
-		GET(gh_get_fixed(r, e->body.lease_open.receipt_key.b, 32));
-		GET(gh_get_u64(r, &e->body.lease_open.hours));
-		GET(gh_get_u64(r, &e->body.lease_open.price));
-		GET(gh_get_u64(r, &e->body.lease_open.expiry));
+	case LEDGER_LEASE_OPEN: {
+		ledger_body_lease_open *o = &e->body.lease_open;
+		GET(gh_get_fixed(r, o->asset.b, 32));
+		GET(gh_get_fixed(r, o->node.b, 32));
+		GET(gh_get_fixed(r, o->receipt_key.b, 32));
+		GET(gh_get_fixed(r, o->offer.b, 32));
+		GET(gh_get_u64(r, &o->offer_seq));
+		GET(gh_get_u64(r, &o->price));
+		GET(gh_get_u8(r, &o->billing));
+		if (o->billing != 1 && o->billing != 2) {
+			return (GH_ENONCANON);
+		}
+		GET(gh_get_u64(r, &o->start));
+		GET(gh_get_u64(r, &o->expiry));
 		break;
+	}
 	case LEDGER_LEASE_DRAW:
 	case LEDGER_LEASE_CLOSE:
 		GET(gh_get_fixed(r, e->body.lease_draw.lease.b, 32));
+		GET(gh_get_u64(r, &e->body.lease_draw.receipt_seq));
 		GET(gh_get_u64(r, &e->body.lease_draw.receipt_amount));
 		GET(gh_get_fixed(r, e->body.lease_draw.receipt_sig.b, 64));
 		break;
@@ -215,7 +230,7 @@ ledger_body_get(gh_reader *r, ledger_entry *e)
 	case LEDGER_LOAN_TAKE:
 	case LEDGER_LOAN_SEIZE:
 	case LEDGER_LOAN_CANCEL:
-		GET(gh_get_fixed(r, e->body.ref.lease.b, 32));
+		GET(gh_get_fixed(r, e->body.ref.id.b, 32));
 		break;
 	case LEDGER_PROOF:
 		GET(gh_get_fixed(r, e->body.proof.lease.b, 32));
@@ -300,6 +315,10 @@ ledger_entry_well_formed(const ledger_entry *e)
 	}
 	/* The first entry of a chain has no predecessor. */
 	if (e->seq == 1 && memcmp(e->prev.b, zero.b, 32) != 0) {
+		return (0);
+	}
+	if (e->kind == LEDGER_LEASE_OPEN && e->body.lease_open.billing != 1
+	    && e->body.lease_open.billing != 2) {
 		return (0);
 	}
 	return (1);

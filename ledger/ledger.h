@@ -40,7 +40,9 @@ typedef enum {
 	LEDGER_OBJ_ASSET   = 3, /* an asset and its revenue pool */
 	LEDGER_OBJ_LOT     = 4, /* a share lot */
 	LEDGER_OBJ_LEASE   = 5, /* a lease (market issue) */
-	LEDGER_OBJ_LOAN    = 6, /* a loan (loans issue) */
+	LEDGER_OBJ_LOAN    = 6, /* a loan */
+	LEDGER_OBJ_PROOF   = 7, /* a recorded utilization proof (never
+	                           consumed; id from node and proof hash) */
 } ledger_obj_type;
 
 /* (type, id, version): one consumed object version. */
@@ -87,8 +89,8 @@ typedef enum {
 #define LEDGER_CERT_MAX      (8 + LEDGER_ENTRY_MAX + LEDGER_COMMITTEE_MAX * 96)
 #define LEDGER_EQUIV_MAX     (8 + 2 * LEDGER_ENTRY_MAX)
 
-/* TRANSFER destinations: an account, or an asset's revenue pool (the
- * way to pay a pool until LEASE_DRAW exists; a pool only grows). */
+/* TRANSFER destinations: an account, or an asset's revenue pool (a
+ * direct payment into it besides lease draws; a pool only grows). */
 typedef enum {
 	LEDGER_DEST_ACCOUNT = 1,
 	LEDGER_DEST_POOL    = 2,
@@ -125,45 +127,62 @@ typedef struct {
 	uint64_t  pool_total; /* R' */
 } ledger_body_revenue_claim;
 
-/* Frames for the kinds that the market, proof and loan issues fill in. */
+/*
+ * LEASE_OPEN (renter's account): escrow = ceil((expiry - start) * price
+ * / 3600) moves from the renter's balance into a new lease object whose
+ * id is the entry's hash.  node must be the asset's registered node;
+ * offer/offer_seq are for reference only.
+ */
 typedef struct {
-	ledger_id offer; /* hash of the offer */
 	ledger_id asset;
-	gh_ed_pub receipt_key;
-	uint64_t  hours;
-	uint64_t  price; /* per hour, micro-units */
-	uint64_t  expiry;
+	gh_ed_pub node;        /* provider's node key (the asset's) */
+	gh_ed_pub receipt_key; /* Ed25519 key that signs the receipts */
+	ledger_id offer;       /* hash of the offer (reference) */
+	uint64_t  offer_seq;
+	uint64_t  price;   /* micro-units per GPU-hour, > 0 */
+	uint8_t   billing; /* 1 reserved, 2 metered (as market_billing) */
+	uint64_t  start;   /* unix seconds */
+	uint64_t  expiry;  /* unix seconds, > start */
 } ledger_body_lease_open;
 
+/*
+ * LEASE_DRAW and LEASE_CLOSE (provider's node): the renter's receipt
+ * (lease, seq, cumulative amount) signed by the lease's receipt key, in
+ * market_receipt's format.  A CLOSE with seq 0 carries no receipt
+ * (amount 0, signature all zero): it draws nothing more and refunds.
+ */
 typedef struct {
 	ledger_id lease;
+	uint64_t  receipt_seq;
 	uint64_t  receipt_amount; /* cumulative amount of the receipt */
 	gh_sig    receipt_sig;
-} ledger_body_lease_draw; /* also LEASE_CLOSE */
+} ledger_body_lease_draw;
 
 typedef struct {
-	ledger_id lease;
-} ledger_body_ref; /* LEASE_EXPIRE, LOAN_TAKE, LOAN_SEIZE, LOAN_CANCEL */
+	ledger_id id; /* the lease (EXPIRE) or loan (TAKE, SEIZE, CANCEL) */
+} ledger_body_ref;
 
 typedef struct {
-	ledger_id lease;
-	gh_hash   proof; /* hash of the utilization proof */
+	ledger_id lease; /* a lease whose node is the author */
+	gh_hash   proof; /* hash (id) of the utilization proof */
 	uint64_t  tokens;
 	uint64_t  device_ns;
 } ledger_body_proof;
 
+/* LOAN_OFFER (lender): amount locked from the lender's balance into a
+ * new loan object (id: the entry's hash). */
 typedef struct {
 	gh_acct_pub borrower;
 	ledger_id   lot;
-	uint64_t    amount;
-	uint64_t    due;
-	uint64_t    maturity;
-	uint64_t    expiry;
+	uint64_t    amount;   /* lent, > 0 */
+	uint64_t    due;      /* sum due, > 0 */
+	uint64_t    maturity; /* unix seconds, > expiry */
+	uint64_t    expiry;   /* offer expiry, unix seconds */
 } ledger_body_loan_offer;
 
 typedef struct {
 	ledger_id loan;
-	uint64_t  amount;
+	uint64_t  amount; /* > 0, <= what is owed */
 } ledger_body_loan_repay;
 
 /*
@@ -356,7 +375,91 @@ typedef struct {
 	uint64_t    cursor; /* c */
 	uint64_t    carry;  /* r < S */
 	uint64_t    version;
+	uint8_t     pledged; /* 1 while a taken loan holds it */
+	ledger_id   loan;    /* that loan (zero when not pledged) */
 } ledger_lot;
+
+typedef enum {
+	LEDGER_LEASE_ACTIVE  = 1,
+	LEDGER_LEASE_CLOSED  = 2, /* by the provider (LEASE_CLOSE) */
+	LEDGER_LEASE_EXPIRED = 3, /* by the renter (LEASE_EXPIRE) */
+} ledger_lease_state;
+
+typedef struct {
+	gh_acct_pub renter;
+	ledger_id   asset;
+	gh_ed_pub   node;
+	gh_ed_pub   receipt_key;
+	ledger_id   offer;
+	uint64_t    offer_seq;
+	uint64_t    price;
+	uint8_t     billing;
+	uint8_t     state; /* ledger_lease_state */
+	uint64_t    start;
+	uint64_t    expiry;
+	uint64_t    escrow;   /* locked at open */
+	uint64_t    drawn;    /* paid out of escrow by draws (fee included) */
+	uint64_t    last_seq; /* seq of the latest receipt drawn on */
+	uint64_t    fees;     /* of drawn, what went to the treasury */
+	uint64_t    refunded; /* returned to the renter at the end */
+	uint64_t    version;
+} ledger_lease;
+
+typedef enum {
+	LEDGER_LOAN_OFFERED   = 1,
+	LEDGER_LOAN_TAKEN     = 2, /* the lot is pledged */
+	LEDGER_LOAN_REPAID    = 3,
+	LEDGER_LOAN_SEIZED    = 4,
+	LEDGER_LOAN_CANCELLED = 5,
+} ledger_loan_state;
+
+typedef struct {
+	gh_acct_pub lender;
+	gh_acct_pub borrower;
+	ledger_id   lot;
+	uint64_t    amount;
+	uint64_t    due;
+	uint64_t    maturity;
+	uint64_t    expiry;
+	uint8_t     state;     /* ledger_loan_state */
+	uint64_t    owed;      /* due less what was repaid; due until taken */
+	uint64_t    by_claims; /* repaid by the lot's revenue claims */
+	uint64_t    by_repay;  /* repaid by LOAN_REPAY */
+	uint64_t    taken_at;  /* time of LOAN_TAKE */
+	uint64_t    version;
+} ledger_loan;
+
+/* A recorded utilization proof (LEDGER_OBJ_PROOF). */
+typedef struct {
+	ledger_id lease;
+	gh_ed_pub node;
+	gh_hash   proof;
+	uint64_t  tokens;
+	uint64_t  device_ns;
+	uint64_t  time; /* the PROOF entry's time */
+} ledger_proof_rec;
+
+/*
+ * Escrow and draw arithmetic (integer micro-units, u128 products,
+ * checked).  escrow: ceil(seconds * price / 3600), GH_EOVERFLOW when it
+ * does not fit.  draw_split: the part of receipt_amount not yet drawn,
+ * less floor(draw * fee_bps / 10000) to the treasury, the rest to the
+ * pool; GH_ECONFLICT when receipt_amount < drawn, GH_EFUNDS when it is
+ * above escrow, GH_EINVAL for fee_bps > 10000.  Pure, thread-safe.
+ */
+int ledger_escrow_amount(uint64_t seconds, uint64_t price, uint64_t *out);
+int ledger_draw_split(uint64_t escrow, uint64_t drawn, uint64_t receipt_amount,
+    uint32_t fee_bps, uint64_t *draw, uint64_t *fee, uint64_t *to_pool);
+/*
+ * Verifies a renter receipt (market_receipt's format: version 1, type 2,
+ * lease, seq, amount, key, signed by key over gh_hash_tagged(
+ * GH_TAG_RECEIPT, that body)).  GH_OK or GH_EBADSIG.
+ */
+int ledger_receipt_verify(const ledger_id *lease, uint64_t seq,
+    uint64_t amount, const gh_ed_pub *key, const gh_sig *sig);
+/* The id of a proof object: tagged hash of (node, proof hash). */
+void ledger_proof_obj_id(
+    const gh_ed_pub *node, const gh_hash *proof, ledger_id *out);
 
 /* ------------------------------------------------------------------ */
 /* Store: LMDB environment in <datadir>/ledger/. */
@@ -446,6 +549,19 @@ int ledger_store_lot(ledger_store *s, const ledger_id *id, ledger_lot *out);
 int ledger_store_lots(ledger_store *s, const ledger_id *asset,
     int (*fn)(void *arg, const ledger_id *id, const ledger_lot *lot),
     void *arg);
+int ledger_store_lease(
+    ledger_store *s, const ledger_id *id, ledger_lease *out);
+int ledger_store_loan(ledger_store *s, const ledger_id *id, ledger_loan *out);
+int ledger_store_proof(
+    ledger_store *s, const ledger_id *id, ledger_proof_rec *out);
+/* Calls fn for every lease / loan (in id order); fn returns nonzero to
+ * stop. */
+int ledger_store_leases(ledger_store *s,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_lease *l),
+    void *arg);
+int ledger_store_loans(ledger_store *s,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_loan *l),
+    void *arg);
 /* Calls fn for each entry of a chain from seq 1 upward (cert bytes are
  * borrowed for the call). */
 int ledger_store_chain(ledger_store *s, const uint8_t id[32], int node,
@@ -474,7 +590,8 @@ int ledger_store_equivs(ledger_store *s,
     void *arg);
 /* Hash of the whole state (every object, in key order). */
 int ledger_store_state_hash(ledger_store *s, gh_hash *out);
-/* Checks the invariants on the current state: credits conserved, lots
+/* Checks the invariants on the current state: credits conserved
+ * (minted = balances + lease escrow + loan funds locked + pools), lots
  * sum to supply, every pool's accrual equation.  GH_ECORRUPT with a
  * message in why (cap bytes) on a violation. */
 int ledger_store_invariants(ledger_store *s, char *why, size_t cap);

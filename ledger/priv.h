@@ -73,6 +73,14 @@ int ledger_asset_get(
 int ledger_lot_get(
     MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_lot *l);
 int ledger_lot_decode(const uint8_t *p, size_t n, ledger_lot *l);
+int ledger_lease_get(
+    MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_lease *l);
+int ledger_lease_decode(const uint8_t *p, size_t n, ledger_lease *l);
+int ledger_loan_get(
+    MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_loan *l);
+int ledger_loan_decode(const uint8_t *p, size_t n, ledger_loan *l);
+int ledger_proof_get(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
+    ledger_proof_rec *pr);
 
 /* The store's environment, databases and log (ledger/query.c). */
 struct ledger_log;

@@ -172,6 +172,8 @@ ledger_lot_decode(const uint8_t *p, size_t n, ledger_lot *l)
 	    || gh_get_u64(&r, &l->cursor) != GH_OK
 	    || gh_get_u64(&r, &l->carry) != GH_OK
 	    || gh_get_u64(&r, &l->version) != GH_OK
+	    || gh_get_u8(&r, &l->pledged) != GH_OK || l->pledged > 1
+	    || (l->pledged && gh_get_fixed(&r, l->loan.b, 32) != GH_OK)
 	    || gh_reader_end(&r) != GH_OK) {
 		return (GH_ECORRUPT);
 	}
@@ -206,7 +208,190 @@ ledger_lot_put(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
 	gh_put_u64(&w, l->cursor);
 	gh_put_u64(&w, l->carry);
 	gh_put_u64(&w, l->version);
+	gh_put_u8(&w, l->pledged ? 1 : 0);
+	if (l->pledged) {
+		gh_put_fixed(&w, l->loan.b, 32);
+	}
 	return (ledger_obj_write(txn, db, LEDGER_OBJ_LOT, id->b, &w));
+}
+
+int
+ledger_lease_decode(const uint8_t *p, size_t n, ledger_lease *l)
+{
+	gh_reader r;
+
+	memset(l, 0, sizeof(*l));
+	gh_reader_init(&r, p, n);
+	if (gh_get_fixed(&r, l->renter.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->asset.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->node.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->receipt_key.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->offer.b, 32) != GH_OK
+	    || gh_get_u64(&r, &l->offer_seq) != GH_OK
+	    || gh_get_u64(&r, &l->price) != GH_OK
+	    || gh_get_u8(&r, &l->billing) != GH_OK
+	    || gh_get_u8(&r, &l->state) != GH_OK
+	    || gh_get_u64(&r, &l->start) != GH_OK
+	    || gh_get_u64(&r, &l->expiry) != GH_OK
+	    || gh_get_u64(&r, &l->escrow) != GH_OK
+	    || gh_get_u64(&r, &l->drawn) != GH_OK
+	    || gh_get_u64(&r, &l->last_seq) != GH_OK
+	    || gh_get_u64(&r, &l->fees) != GH_OK
+	    || gh_get_u64(&r, &l->refunded) != GH_OK
+	    || gh_get_u64(&r, &l->version) != GH_OK
+	    || gh_reader_end(&r) != GH_OK || l->state < LEDGER_LEASE_ACTIVE
+	    || l->state > LEDGER_LEASE_EXPIRED || l->drawn > l->escrow
+	    || l->fees > l->drawn) {
+		return (GH_ECORRUPT);
+	}
+	return (GH_OK);
+}
+
+int
+ledger_lease_get(
+    MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_lease *l)
+{
+	gh_reader r;
+	int       rv;
+
+	memset(l, 0, sizeof(*l));
+	if ((rv = ledger_obj_read(txn, db, LEDGER_OBJ_LEASE, id->b, &r))
+	    != GH_OK) {
+		return (rv);
+	}
+	return (ledger_lease_decode(r.p, r.len, l));
+}
+
+static int
+ledger_lease_put(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
+    const ledger_lease *l)
+{
+	gh_writer w;
+
+	gh_writer_init(&w);
+	gh_put_fixed(&w, l->renter.b, 32);
+	gh_put_fixed(&w, l->asset.b, 32);
+	gh_put_fixed(&w, l->node.b, 32);
+	gh_put_fixed(&w, l->receipt_key.b, 32);
+	gh_put_fixed(&w, l->offer.b, 32);
+	gh_put_u64(&w, l->offer_seq);
+	gh_put_u64(&w, l->price);
+	gh_put_u8(&w, l->billing);
+	gh_put_u8(&w, l->state);
+	gh_put_u64(&w, l->start);
+	gh_put_u64(&w, l->expiry);
+	gh_put_u64(&w, l->escrow);
+	gh_put_u64(&w, l->drawn);
+	gh_put_u64(&w, l->last_seq);
+	gh_put_u64(&w, l->fees);
+	gh_put_u64(&w, l->refunded);
+	gh_put_u64(&w, l->version);
+	return (ledger_obj_write(txn, db, LEDGER_OBJ_LEASE, id->b, &w));
+}
+
+int
+ledger_loan_decode(const uint8_t *p, size_t n, ledger_loan *l)
+{
+	gh_reader r;
+
+	memset(l, 0, sizeof(*l));
+	gh_reader_init(&r, p, n);
+	if (gh_get_fixed(&r, l->lender.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->borrower.b, 32) != GH_OK
+	    || gh_get_fixed(&r, l->lot.b, 32) != GH_OK
+	    || gh_get_u64(&r, &l->amount) != GH_OK
+	    || gh_get_u64(&r, &l->due) != GH_OK
+	    || gh_get_u64(&r, &l->maturity) != GH_OK
+	    || gh_get_u64(&r, &l->expiry) != GH_OK
+	    || gh_get_u8(&r, &l->state) != GH_OK
+	    || gh_get_u64(&r, &l->owed) != GH_OK
+	    || gh_get_u64(&r, &l->by_claims) != GH_OK
+	    || gh_get_u64(&r, &l->by_repay) != GH_OK
+	    || gh_get_u64(&r, &l->taken_at) != GH_OK
+	    || gh_get_u64(&r, &l->version) != GH_OK
+	    || gh_reader_end(&r) != GH_OK || l->state < LEDGER_LOAN_OFFERED
+	    || l->state > LEDGER_LOAN_CANCELLED || l->owed > l->due) {
+		return (GH_ECORRUPT);
+	}
+	return (GH_OK);
+}
+
+int
+ledger_loan_get(
+    MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_loan *l)
+{
+	gh_reader r;
+	int       rv;
+
+	memset(l, 0, sizeof(*l));
+	if ((rv = ledger_obj_read(txn, db, LEDGER_OBJ_LOAN, id->b, &r))
+	    != GH_OK) {
+		return (rv);
+	}
+	return (ledger_loan_decode(r.p, r.len, l));
+}
+
+static int
+ledger_loan_put(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
+    const ledger_loan *l)
+{
+	gh_writer w;
+
+	gh_writer_init(&w);
+	gh_put_fixed(&w, l->lender.b, 32);
+	gh_put_fixed(&w, l->borrower.b, 32);
+	gh_put_fixed(&w, l->lot.b, 32);
+	gh_put_u64(&w, l->amount);
+	gh_put_u64(&w, l->due);
+	gh_put_u64(&w, l->maturity);
+	gh_put_u64(&w, l->expiry);
+	gh_put_u8(&w, l->state);
+	gh_put_u64(&w, l->owed);
+	gh_put_u64(&w, l->by_claims);
+	gh_put_u64(&w, l->by_repay);
+	gh_put_u64(&w, l->taken_at);
+	gh_put_u64(&w, l->version);
+	return (ledger_obj_write(txn, db, LEDGER_OBJ_LOAN, id->b, &w));
+}
+
+int
+ledger_proof_get(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
+    ledger_proof_rec *pr)
+{
+	gh_reader r;
+	int       rv;
+
+	memset(pr, 0, sizeof(*pr));
+	if ((rv = ledger_obj_read(txn, db, LEDGER_OBJ_PROOF, id->b, &r))
+	    != GH_OK) {
+		return (rv);
+	}
+	if (gh_get_fixed(&r, pr->lease.b, 32) != GH_OK
+	    || gh_get_fixed(&r, pr->node.b, 32) != GH_OK
+	    || gh_get_fixed(&r, pr->proof.b, 32) != GH_OK
+	    || gh_get_u64(&r, &pr->tokens) != GH_OK
+	    || gh_get_u64(&r, &pr->device_ns) != GH_OK
+	    || gh_get_u64(&r, &pr->time) != GH_OK
+	    || gh_reader_end(&r) != GH_OK) {
+		return (GH_ECORRUPT);
+	}
+	return (GH_OK);
+}
+
+static int
+ledger_proof_put(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
+    const ledger_proof_rec *pr)
+{
+	gh_writer w;
+
+	gh_writer_init(&w);
+	gh_put_fixed(&w, pr->lease.b, 32);
+	gh_put_fixed(&w, pr->node.b, 32);
+	gh_put_fixed(&w, pr->proof.b, 32);
+	gh_put_u64(&w, pr->tokens);
+	gh_put_u64(&w, pr->device_ns);
+	gh_put_u64(&w, pr->time);
+	return (ledger_obj_write(txn, db, LEDGER_OBJ_PROOF, id->b, &w));
 }
 
 static const uint8_t ledger_global_id[32];
@@ -284,6 +469,27 @@ typedef struct {
 	const ledger_dbs *db;
 } ledger_ctx;
 
+/* Saturating a + b: window ends far in the future stay there. */
+static uint64_t
+ledger_sat_add(uint64_t a, uint64_t b)
+{
+	return (a > UINT64_MAX - b ? UINT64_MAX : a + b);
+}
+
+/* Whether e consumes exactly these objects (n is 1 or 2; t0 < t1). */
+static int
+ledger_consumes_are(const ledger_entry *e, uint32_t n, uint8_t t0,
+    const ledger_id *i0, uint8_t t1, const ledger_id *i1)
+{
+	if (e->nconsumes != n || e->consumes[0].type != t0
+	    || memcmp(e->consumes[0].id.b, i0->b, 32) != 0) {
+		return (0);
+	}
+	return (n == 1
+	    || (e->consumes[1].type == t1
+	        && memcmp(e->consumes[1].id.b, i1->b, 32) == 0));
+}
+
 static int
 ledger_credit_account(ledger_ctx *c, const uint8_t id[32], uint64_t amount)
 {
@@ -302,6 +508,393 @@ ledger_credit_account(ledger_ctx *c, const uint8_t id[32], uint64_t amount)
 	        : GH_OK);
 }
 
+/* Credits an account that may be the author's own (then *me, which is
+ * written at the end of the entry, takes the credit). */
+static int
+ledger_credit(ledger_ctx *c, const ledger_entry *e, ledger_account *me,
+    const uint8_t id[32], uint64_t amount)
+{
+	if (amount == 0) {
+		return (GH_OK);
+	}
+	if (e->scheme == LEDGER_SCHEME_ACCOUNT
+	    && memcmp(id, e->author, 32) == 0) {
+		return (gh_add_u64(me->balance, amount, &me->balance));
+	}
+	return (ledger_credit_account(c, id, amount));
+}
+
+/*
+ * Leases.  The lease object is consumed (its version named) by DRAW,
+ * CLOSE and EXPIRE; the provider's node may act until expiry + grace,
+ * the renter from expiry + grace + margin, judged by the entry's time
+ * (which each validator checks against its own clock within the
+ * margin).  Credits to the pool, the treasury and the renter commute.
+ */
+static int
+ledger_rules_lease(ledger_ctx *c, const ledger_genesis *g,
+    const ledger_entry *e, const gh_hash *h, ledger_account *me)
+{
+	ledger_lease ls;
+	ledger_asset as;
+	ledger_id    id;
+	uint64_t     draw = 0, fee = 0, to_pool = 0, refund;
+	int          rv;
+
+	switch (e->kind) {
+	case LEDGER_LEASE_OPEN: {
+		const ledger_body_lease_open *o = &e->body.lease_open;
+		if (e->nconsumes != 0 || o->price == 0
+		    || o->expiry <= o->start) {
+			return (GH_EINVAL);
+		}
+		if (e->time > o->expiry) {
+			return (GH_EWINDOW);
+		}
+		if ((rv = ledger_asset_get(c->txn, c->db, &o->asset, &as))
+		    != GH_OK) {
+			return (rv);
+		}
+		if (memcmp(as.node.b, o->node.b, 32) != 0) {
+			return (GH_EPERM);
+		}
+		memset(&ls, 0, sizeof(ls));
+		if ((rv = ledger_escrow_amount(
+		         o->expiry - o->start, o->price, &ls.escrow))
+		    != GH_OK) {
+			return (rv);
+		}
+		if (me->balance < ls.escrow) {
+			return (GH_EFUNDS);
+		}
+		me->balance -= ls.escrow;
+		memcpy(ls.renter.b, e->author, 32);
+		ls.asset       = o->asset;
+		ls.node        = o->node;
+		ls.receipt_key = o->receipt_key;
+		ls.offer       = o->offer;
+		ls.offer_seq   = o->offer_seq;
+		ls.price       = o->price;
+		ls.billing     = o->billing;
+		ls.state       = LEDGER_LEASE_ACTIVE;
+		ls.start       = o->start;
+		ls.expiry      = o->expiry;
+		memcpy(id.b, h->b, 32);
+		return (c->write ? ledger_lease_put(c->txn, c->db, &id, &ls)
+		                 : GH_OK);
+	}
+	case LEDGER_PROOF: {
+		const ledger_body_proof *p = &e->body.proof;
+		ledger_proof_rec         pr;
+		gh_ed_pub                node;
+		if (e->nconsumes != 0) {
+			return (GH_EINVAL);
+		}
+		if ((rv = ledger_lease_get(c->txn, c->db, &p->lease, &ls))
+		    != GH_OK) {
+			return (rv);
+		}
+		if (memcmp(ls.node.b, e->author, 32) != 0) {
+			return (GH_EPERM);
+		}
+		memcpy(node.b, e->author, 32);
+		ledger_proof_obj_id(&node, &p->proof, &id);
+		rv = ledger_proof_get(c->txn, c->db, &id, &pr);
+		if (rv == GH_OK) {
+			return (GH_EEXIST);
+		}
+		if (rv != GH_ENOENT) {
+			return (rv);
+		}
+		pr.lease     = p->lease;
+		pr.node      = node;
+		pr.proof     = p->proof;
+		pr.tokens    = p->tokens;
+		pr.device_ns = p->device_ns;
+		pr.time      = e->time;
+		return (c->write ? ledger_proof_put(c->txn, c->db, &id, &pr)
+		                 : GH_OK);
+	}
+	default:
+		break;
+	}
+
+	/* DRAW, CLOSE, EXPIRE: the lease is consumed. */
+	id = e->kind == LEDGER_LEASE_EXPIRE ? e->body.ref.id
+	                                    : e->body.lease_draw.lease;
+	if (!ledger_consumes_are(e, 1, LEDGER_OBJ_LEASE, &id, 0, NULL)) {
+		return (GH_EINVAL);
+	}
+	if ((rv = ledger_lease_get(c->txn, c->db, &id, &ls)) != GH_OK) {
+		return (rv);
+	}
+	if (ls.state != LEDGER_LEASE_ACTIVE) {
+		return (GH_ECLOSED);
+	}
+	if (e->kind == LEDGER_LEASE_EXPIRE) {
+		if (memcmp(ls.renter.b, e->author, 32) != 0) {
+			return (GH_EPERM);
+		}
+		if (e->time
+		    < ledger_sat_add(ledger_sat_add(ls.expiry, g->lease_grace),
+		        g->clock_margin)) {
+			return (GH_EWINDOW);
+		}
+		refund = ls.escrow - ls.drawn;
+		if ((rv = gh_add_u64(me->balance, refund, &me->balance))
+		    != GH_OK) {
+			return (rv);
+		}
+		ls.refunded = refund;
+		ls.state    = LEDGER_LEASE_EXPIRED;
+		ls.version++;
+		return (c->write ? ledger_lease_put(c->txn, c->db, &id, &ls)
+		                 : GH_OK);
+	}
+
+	/* DRAW or CLOSE by the provider's node. */
+	if (memcmp(ls.node.b, e->author, 32) != 0) {
+		return (GH_EPERM);
+	}
+	if (e->time > ledger_sat_add(ls.expiry, g->lease_grace)) {
+		return (GH_EWINDOW);
+	}
+	{
+		const ledger_body_lease_draw *d = &e->body.lease_draw;
+		static const gh_sig           zsig;
+		if (d->receipt_seq == 0) {
+			/* No receipt: only a CLOSE, drawing nothing more. */
+			if (e->kind != LEDGER_LEASE_CLOSE
+			    || d->receipt_amount != 0
+			    || memcmp(d->receipt_sig.b, zsig.b, 64) != 0) {
+				return (GH_EINVAL);
+			}
+		} else {
+			if (d->receipt_seq <= ls.last_seq) {
+				return (
+				    GH_ECONFLICT); /* not a newer receipt */
+			}
+			if (ledger_receipt_verify(&id, d->receipt_seq,
+			        d->receipt_amount, &ls.receipt_key,
+			        &d->receipt_sig)
+			    != GH_OK) {
+				return (GH_EBADSIG);
+			}
+			rv = ledger_draw_split(ls.escrow, ls.drawn,
+			    d->receipt_amount, g->fee_bps, &draw, &fee,
+			    &to_pool);
+			if (rv == GH_EFUNDS) {
+				return (GH_ELIMIT); /* above the escrow */
+			}
+			if (rv != GH_OK) {
+				return (
+				    rv); /* GH_ECONFLICT: amount went down */
+			}
+			ls.last_seq = d->receipt_seq;
+		}
+	}
+	if (to_pool > 0) {
+		if ((rv = ledger_asset_get(c->txn, c->db, &ls.asset, &as))
+		    != GH_OK) {
+			return (rv == GH_ENOENT ? GH_ECORRUPT : rv);
+		}
+		if ((rv = gh_add_u64(as.paid_in, to_pool, &as.paid_in))
+		    != GH_OK) {
+			return (rv);
+		}
+		if (c->write
+		    && (rv = ledger_asset_put(c->txn, c->db, &ls.asset, &as))
+		        != GH_OK) {
+			return (rv);
+		}
+	}
+	if ((rv = ledger_credit(c, e, me, g->treasury.b, fee)) != GH_OK) {
+		return (rv);
+	}
+	ls.drawn += draw;
+	ls.fees += fee;
+	if (e->kind == LEDGER_LEASE_CLOSE) {
+		refund = ls.escrow - ls.drawn;
+		if ((rv = ledger_credit(c, e, me, ls.renter.b, refund))
+		    != GH_OK) {
+			return (rv);
+		}
+		ls.refunded = refund;
+		ls.state    = LEDGER_LEASE_CLOSED;
+	}
+	ls.version++;
+	return (c->write ? ledger_lease_put(c->txn, c->db, &id, &ls) : GH_OK);
+}
+
+/*
+ * Loans.  LOAN_OFFER locks the lender's amount in a new loan object.
+ * TAKE, REPAY and SEIZE consume the pledged lot and the loan; CANCEL
+ * the loan.  The borrower may take until the offer's expiry and repay
+ * until maturity; the lender may cancel from expiry + margin and seize
+ * from maturity + margin.
+ */
+static int
+ledger_rules_loan(ledger_ctx *c, const ledger_genesis *g,
+    const ledger_entry *e, const gh_hash *h, ledger_account *me)
+{
+	ledger_loan ln;
+	ledger_lot  lot;
+	ledger_id   id;
+	int         rv;
+
+	if (e->kind == LEDGER_LOAN_OFFER) {
+		const ledger_body_loan_offer *o = &e->body.loan_offer;
+		if (e->nconsumes != 0 || o->amount == 0 || o->due == 0
+		    || o->expiry >= o->maturity
+		    || memcmp(o->borrower.b, e->author, 32) == 0) {
+			return (GH_EINVAL);
+		}
+		if (e->time > o->expiry) {
+			return (GH_EWINDOW);
+		}
+		if (me->balance < o->amount) {
+			return (GH_EFUNDS);
+		}
+		me->balance -= o->amount;
+		memset(&ln, 0, sizeof(ln));
+		memcpy(ln.lender.b, e->author, 32);
+		ln.borrower = o->borrower;
+		ln.lot      = o->lot;
+		ln.amount   = o->amount;
+		ln.due      = o->due;
+		ln.maturity = o->maturity;
+		ln.expiry   = o->expiry;
+		ln.state    = LEDGER_LOAN_OFFERED;
+		ln.owed     = o->due;
+		memcpy(id.b, h->b, 32);
+		return (c->write ? ledger_loan_put(c->txn, c->db, &id, &ln)
+		                 : GH_OK);
+	}
+
+	id = e->kind == LEDGER_LOAN_REPAY ? e->body.loan_repay.loan
+	                                  : e->body.ref.id;
+	if ((rv = ledger_loan_get(c->txn, c->db, &id, &ln)) != GH_OK) {
+		return (rv);
+	}
+	if (e->kind == LEDGER_LOAN_CANCEL) {
+		if (!ledger_consumes_are(
+		        e, 1, LEDGER_OBJ_LOAN, &id, 0, NULL)) {
+			return (GH_EINVAL);
+		}
+		if (memcmp(ln.lender.b, e->author, 32) != 0) {
+			return (GH_EPERM);
+		}
+		if (ln.state != LEDGER_LOAN_OFFERED) {
+			return (
+			    GH_EPERM); /* taken (or over): not the lender's */
+		}
+		if (e->time < ledger_sat_add(ln.expiry, g->clock_margin)) {
+			return (GH_EWINDOW);
+		}
+		if ((rv = gh_add_u64(me->balance, ln.amount, &me->balance))
+		    != GH_OK) {
+			return (rv);
+		}
+		ln.state = LEDGER_LOAN_CANCELLED;
+		ln.version++;
+		return (c->write ? ledger_loan_put(c->txn, c->db, &id, &ln)
+		                 : GH_OK);
+	}
+
+	/* TAKE, REPAY, SEIZE: the named lot and the loan. */
+	if (!ledger_consumes_are(
+	        e, 2, LEDGER_OBJ_LOT, &ln.lot, LEDGER_OBJ_LOAN, &id)) {
+		return (GH_EINVAL);
+	}
+	if ((rv = ledger_lot_get(c->txn, c->db, &ln.lot, &lot)) != GH_OK) {
+		return (rv);
+	}
+	switch (e->kind) {
+	case LEDGER_LOAN_TAKE:
+		if (memcmp(ln.borrower.b, e->author, 32) != 0) {
+			return (GH_EPERM); /* named for another borrower */
+		}
+		if (ln.state != LEDGER_LOAN_OFFERED) {
+			return (GH_ECLOSED);
+		}
+		if (e->time > ln.expiry) {
+			return (GH_EWINDOW);
+		}
+		if (memcmp(lot.holder.b, e->author, 32) != 0) {
+			return (GH_EPERM); /* the lot is not the borrower's */
+		}
+		if (lot.pledged) {
+			return (GH_EBUSY); /* pledged twice */
+		}
+		lot.pledged = 1;
+		lot.loan    = id;
+		ln.state    = LEDGER_LOAN_TAKEN;
+		ln.taken_at = e->time;
+		if ((rv = gh_add_u64(me->balance, ln.amount, &me->balance))
+		    != GH_OK) {
+			return (rv);
+		}
+		break;
+	case LEDGER_LOAN_REPAY: {
+		uint64_t amt = e->body.loan_repay.amount;
+		if (memcmp(ln.borrower.b, e->author, 32) != 0) {
+			return (GH_EPERM);
+		}
+		if (ln.state != LEDGER_LOAN_TAKEN) {
+			return (GH_ECLOSED);
+		}
+		if (e->time > ln.maturity) {
+			return (GH_EWINDOW);
+		}
+		if (amt == 0 || amt > ln.owed) {
+			return (GH_EINVAL); /* nothing, or more than owed */
+		}
+		if (me->balance < amt) {
+			return (GH_EFUNDS);
+		}
+		me->balance -= amt;
+		if ((rv = ledger_credit(c, e, me, ln.lender.b, amt))
+		    != GH_OK) {
+			return (rv);
+		}
+		ln.owed -= amt;
+		ln.by_repay += amt;
+		if (ln.owed == 0) {
+			ln.state    = LEDGER_LOAN_REPAID;
+			lot.pledged = 0;
+			memset(lot.loan.b, 0, 32);
+		}
+		break;
+	}
+	case LEDGER_LOAN_SEIZE:
+		if (memcmp(ln.lender.b, e->author, 32) != 0) {
+			return (GH_EPERM);
+		}
+		if (ln.state != LEDGER_LOAN_TAKEN) {
+			return (GH_ECLOSED);
+		}
+		if (e->time < ledger_sat_add(ln.maturity, g->clock_margin)) {
+			return (GH_EWINDOW);
+		}
+		lot.holder  = ln.lender;
+		lot.pledged = 0;
+		memset(lot.loan.b, 0, 32);
+		ln.state = LEDGER_LOAN_SEIZED;
+		break;
+	default:
+		return (GH_ETYPE);
+	}
+	lot.version++;
+	ln.version++;
+	if (!c->write) {
+		return (GH_OK);
+	}
+	if ((rv = ledger_lot_put(c->txn, c->db, &ln.lot, &lot)) != GH_OK) {
+		return (rv);
+	}
+	return (ledger_loan_put(c->txn, c->db, &id, &ln));
+}
+
 static int
 ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
     const gh_hash *netid, const ledger_entry *e, const gh_hash *h, int write)
@@ -310,6 +903,8 @@ ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
 	ledger_account me;
 	ledger_asset   as;
 	ledger_lot     lot;
+	ledger_lease   ls;
+	ledger_loan    ln;
 	ledger_id      lot_id;
 	uint8_t        ctype;
 	uint8_t        kb[LEDGER_OBJKEY_LEN + 8];
@@ -335,19 +930,29 @@ ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
 	if (memcmp(e->prev.b, me.head.b, 32) != 0) {
 		return (GH_EPREV);
 	}
-	/* Consumed objects other than the chain: lots only, so far. */
+	/* Consumed objects other than the chain: lots, leases, loans. */
 	for (uint32_t i = 0; i < e->nconsumes; i++) {
 		const ledger_objver *ov = &e->consumes[i];
-		if (ov->type != LEDGER_OBJ_LOT) {
+		uint64_t             ver;
+		if (ov->type == LEDGER_OBJ_LOT) {
+			rv  = ledger_lot_get(txn, db, &ov->id, &lot);
+			ver = lot.version;
+		} else if (ov->type == LEDGER_OBJ_LEASE) {
+			rv  = ledger_lease_get(txn, db, &ov->id, &ls);
+			ver = ls.version;
+		} else if (ov->type == LEDGER_OBJ_LOAN) {
+			rv  = ledger_loan_get(txn, db, &ov->id, &ln);
+			ver = ln.version;
+		} else {
 			return (GH_EUNSUPPORTED);
 		}
-		if ((rv = ledger_lot_get(txn, db, &ov->id, &lot)) != GH_OK) {
+		if (rv != GH_OK) {
 			return (rv);
 		}
-		if (ov->version < lot.version) {
+		if (ov->version < ver) {
 			return (GH_ECONFLICT);
 		}
-		if (ov->version > lot.version) {
+		if (ov->version > ver) {
 			return (GH_ESEQ);
 		}
 	}
@@ -459,15 +1064,47 @@ ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
 		uint64_t         rp  = e->kind == LEDGER_SHARE_TRANSFER
 		             ? e->body.share.pool_total
 		             : e->body.claim.pool_total;
-		if (e->nconsumes != 1 || e->consumes[0].type != LEDGER_OBJ_LOT
+		if (e->nconsumes < 1 || e->consumes[0].type != LEDGER_OBJ_LOT
 		    || memcmp(e->consumes[0].id.b, lid->b, 32) != 0) {
 			return (GH_EINVAL);
 		}
 		if ((rv = ledger_lot_get(txn, db, lid, &lot)) != GH_OK) {
 			return (rv);
 		}
-		if (memcmp(lot.holder.b, e->author, 32) != 0) {
-			return (GH_EPERM);
+		if (lot.pledged) {
+			/* A pledged lot: claims only, and they consume the
+			 * loan too; the borrower until maturity, the lender
+			 * from maturity + margin. */
+			if (e->kind == LEDGER_SHARE_TRANSFER) {
+				return (GH_EBUSY);
+			}
+			if (!ledger_consumes_are(e, 2, LEDGER_OBJ_LOT, lid,
+			        LEDGER_OBJ_LOAN, &lot.loan)) {
+				return (GH_EINVAL);
+			}
+			if ((rv = ledger_loan_get(txn, db, &lot.loan, &ln))
+			    != GH_OK) {
+				return (rv == GH_ENOENT ? GH_ECORRUPT : rv);
+			}
+			if (memcmp(lot.holder.b, e->author, 32) == 0) {
+				if (e->time > ln.maturity) {
+					return (GH_EWINDOW);
+				}
+			} else if (memcmp(ln.lender.b, e->author, 32) == 0) {
+				if (e->time < ledger_sat_add(
+				        ln.maturity, g->clock_margin)) {
+					return (GH_EWINDOW);
+				}
+			} else {
+				return (GH_EPERM);
+			}
+		} else {
+			if (e->nconsumes != 1) {
+				return (GH_EINVAL);
+			}
+			if (memcmp(lot.holder.b, e->author, 32) != 0) {
+				return (GH_EPERM);
+			}
 		}
 		if ((rv = ledger_asset_get(txn, db, &lot.asset, &as))
 		    != GH_OK) {
@@ -487,10 +1124,39 @@ ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
 			return (GH_ECORRUPT); /* the pool would go negative */
 		}
 		as.paid_out += pay;
-		if ((rv = gh_add_u64(me.balance, pay, &me.balance)) != GH_OK) {
+		lot.version++;
+		if (lot.pledged) {
+			uint64_t to_lender = pay < ln.owed ? pay : ln.owed;
+			ln.owed -= to_lender;
+			if ((rv = gh_add_u64(
+			         ln.by_claims, to_lender, &ln.by_claims))
+			    != GH_OK) {
+				return (rv);
+			}
+			if ((rv = ledger_credit(
+			         &c, e, &me, ln.lender.b, to_lender))
+			        != GH_OK
+			    || (rv = ledger_credit(
+			            &c, e, &me, lot.holder.b, pay - to_lender))
+			        != GH_OK) {
+				return (rv);
+			}
+			if (ln.owed == 0) {
+				ln.state    = LEDGER_LOAN_REPAID;
+				lot.pledged = 0;
+				memset(lot.loan.b, 0, 32);
+			}
+			ln.version++;
+			if (write
+			    && (rv = ledger_loan_put(
+			            txn, db, &e->consumes[1].id, &ln))
+			        != GH_OK) {
+				return (rv);
+			}
+		} else if ((rv = gh_add_u64(me.balance, pay, &me.balance))
+		    != GH_OK) {
 			return (rv);
 		}
-		lot.version++;
 		if (e->kind == LEDGER_SHARE_TRANSFER) {
 			const ledger_body_share_transfer *s = &e->body.share;
 			ledger_lot                        nl;
@@ -521,10 +1187,26 @@ ledger_rules_run(MDB_txn *txn, const ledger_dbs *db, const ledger_genesis *g,
 		}
 		break;
 	}
+	case LEDGER_LEASE_OPEN:
+	case LEDGER_LEASE_DRAW:
+	case LEDGER_LEASE_CLOSE:
+	case LEDGER_LEASE_EXPIRE:
+	case LEDGER_PROOF:
+		if ((rv = ledger_rules_lease(&c, g, e, h, &me)) != GH_OK) {
+			return (rv);
+		}
+		break;
+	case LEDGER_LOAN_OFFER:
+	case LEDGER_LOAN_TAKE:
+	case LEDGER_LOAN_REPAY:
+	case LEDGER_LOAN_SEIZE:
+	case LEDGER_LOAN_CANCEL:
+		if ((rv = ledger_rules_loan(&c, g, e, h, &me)) != GH_OK) {
+			return (rv);
+		}
+		break;
 	default:
-		/* LEASE_*, PROOF and LOAN_*: framed and decoded; their rules
-		 * come with the market, proofs and loans issues. */
-		return (GH_EUNSUPPORTED);
+		return (GH_ETYPE);
 	}
 
 	if (!write) {
@@ -693,6 +1375,60 @@ ledger_invariants_txn(
 			ia->accrued
 			    += (gh_u128) l.amount * (ia->a.paid_in - l.cursor)
 			    + l.carry;
+			if (l.pledged) {
+				ledger_loan ln;
+				if (ledger_loan_get(txn, db, &l.loan, &ln)
+				        != GH_OK
+				    || ln.state != LEDGER_LOAN_TAKEN
+				    || memcmp(ln.lot.b, kp + 1, 32) != 0) {
+					snprintf(why, cap,
+					    "pledged lot without its taken "
+					    "loan");
+					rv = GH_ECORRUPT;
+					goto out;
+				}
+			}
+		} else if (kp[0] == LEDGER_OBJ_LEASE) {
+			ledger_lease ls;
+			if ((rv = ledger_lease_decode(
+			         v.mv_data, v.mv_size, &ls))
+			    != GH_OK) {
+				snprintf(why, cap, "lease object damaged");
+				goto out;
+			}
+			if (ls.state == LEDGER_LEASE_ACTIVE) {
+				held += ls.escrow - ls.drawn;
+			} else if (ls.refunded != ls.escrow - ls.drawn) {
+				snprintf(why, cap,
+				    "ended lease: refund is not escrow less "
+				    "drawn");
+				rv = GH_ECORRUPT;
+				goto out;
+			}
+		} else if (kp[0] == LEDGER_OBJ_LOAN) {
+			ledger_loan ln;
+			if ((rv = ledger_loan_decode(
+			         v.mv_data, v.mv_size, &ln))
+			    != GH_OK) {
+				snprintf(why, cap, "loan object damaged");
+				goto out;
+			}
+			if (ln.state == LEDGER_LOAN_OFFERED) {
+				held += ln.amount;
+			}
+			if (ln.state == LEDGER_LOAN_TAKEN) {
+				ledger_lot l;
+				if (ledger_lot_get(txn, db, &ln.lot, &l)
+				        != GH_OK
+				    || !l.pledged
+				    || memcmp(l.loan.b, kp + 1, 32) != 0) {
+					snprintf(why, cap,
+					    "taken loan whose lot is not "
+					    "pledged to it");
+					rv = GH_ECORRUPT;
+					goto out;
+				}
+			}
 		}
 	}
 	if (rc != MDB_NOTFOUND) {
@@ -702,7 +1438,8 @@ ledger_invariants_txn(
 	rv = GH_ECORRUPT;
 	if (held != minted) {
 		snprintf(why, cap,
-		    "credits not conserved: minted %llu, held %llu",
+		    "credits not conserved: minted %llu, held %llu "
+		    "(balances + lease escrow + loans locked + pools)",
 		    (unsigned long long) minted, (unsigned long long) held);
 		goto out;
 	}

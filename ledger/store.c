@@ -1056,6 +1056,142 @@ ledger_store_lot(ledger_store *s, const ledger_id *id, ledger_lot *out)
 }
 
 int
+ledger_store_lease(ledger_store *s, const ledger_id *id, ledger_lease *out)
+{
+	MDB_txn *txn = NULL;
+	int      rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	rv = ledger_lease_get(txn, &s->db, id, out);
+	mdb_txn_abort(txn);
+	return (rv);
+}
+
+int
+ledger_store_loan(ledger_store *s, const ledger_id *id, ledger_loan *out)
+{
+	MDB_txn *txn = NULL;
+	int      rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	rv = ledger_loan_get(txn, &s->db, id, out);
+	mdb_txn_abort(txn);
+	return (rv);
+}
+
+int
+ledger_store_proof(ledger_store *s, const ledger_id *id, ledger_proof_rec *out)
+{
+	MDB_txn *txn = NULL;
+	int      rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	rv = ledger_proof_get(txn, &s->db, id, out);
+	mdb_txn_abort(txn);
+	return (rv);
+}
+
+/* Calls fn(arg, id, value bytes) for every object of one type. */
+static int
+ledger_store_each(ledger_store *s, uint8_t type,
+    int (*fn)(void *arg, const ledger_id *id, const uint8_t *p, size_t n),
+    void *arg)
+{
+	MDB_txn    *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val     k, v;
+	int         rc, rv;
+
+	if ((rv = ledger_rd_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	if ((rc = mdb_cursor_open(txn, s->db.objects, &cur)) != 0) {
+		rv = ledger_mdb_err(rc);
+		goto out;
+	}
+	k.mv_size = 1;
+	k.mv_data = &type;
+	rv        = GH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		ledger_id id;
+		if (k.mv_size != LEDGER_OBJKEY_LEN
+		    || ((uint8_t *) k.mv_data)[0] != type) {
+			break;
+		}
+		memcpy(id.b, (uint8_t *) k.mv_data + 1, 32);
+		if ((rv = fn(arg, &id, v.mv_data, v.mv_size)) != GH_OK) {
+			break;
+		}
+	}
+	if (rv == -1) {
+		rv = GH_OK; /* stopped by the caller */
+	}
+out:
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return (rv);
+}
+
+typedef struct {
+	int (*lease)(void *arg, const ledger_id *id, const ledger_lease *l);
+	int (*loan)(void *arg, const ledger_id *id, const ledger_loan *l);
+	void *arg;
+} ledger_each_ctx;
+
+static int
+ledger_each_lease(void *arg, const ledger_id *id, const uint8_t *p, size_t n)
+{
+	ledger_each_ctx *c = arg;
+	ledger_lease     l;
+	int              rv;
+
+	if ((rv = ledger_lease_decode(p, n, &l)) != GH_OK) {
+		return (rv);
+	}
+	return (c->lease(c->arg, id, &l) != 0 ? -1 : GH_OK);
+}
+
+static int
+ledger_each_loan(void *arg, const ledger_id *id, const uint8_t *p, size_t n)
+{
+	ledger_each_ctx *c = arg;
+	ledger_loan      l;
+	int              rv;
+
+	if ((rv = ledger_loan_decode(p, n, &l)) != GH_OK) {
+		return (rv);
+	}
+	return (c->loan(c->arg, id, &l) != 0 ? -1 : GH_OK);
+}
+
+int
+ledger_store_leases(ledger_store *s,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_lease *l),
+    void *arg)
+{
+	ledger_each_ctx c = { fn, NULL, arg };
+	return (ledger_store_each(s, LEDGER_OBJ_LEASE, ledger_each_lease, &c));
+}
+
+int
+ledger_store_loans(ledger_store *s,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_loan *l), void *arg)
+{
+	ledger_each_ctx c = { NULL, fn, arg };
+	return (ledger_store_each(s, LEDGER_OBJ_LOAN, ledger_each_loan, &c));
+}
+
+int
 ledger_store_lots(ledger_store *s, const ledger_id *asset,
     int (*fn)(void *arg, const ledger_id *id, const ledger_lot *lot),
     void *arg)

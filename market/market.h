@@ -233,8 +233,8 @@ typedef struct {
 	uint64_t  pool_direct; /* paid in by TRANSFER to the pool */
 	uint64_t  leases;      /* LEASE_OPEN entries for the asset */
 	uint64_t  leases_open; /* not yet closed or expired */
-	uint64_t  hours_sold;  /* GPU-hours leased (LEASE_OPEN hours) */
-	uint64_t  escrowed;    /* hours x price locked by those leases */
+	uint64_t  lease_s;     /* seconds leased (LEASE_OPEN expiry - start) */
+	uint64_t  escrowed;    /* escrow those leases locked */
 	uint64_t  drawn;       /* receipt amounts drawn (draws, closes) */
 	uint64_t  proofs;      /* PROOF entries on the asset's leases */
 	uint64_t  tokens;

@@ -140,8 +140,9 @@ market_report_add(market_report *r, const ledger_entry *e, const gh_hash *h)
 		return (GH_OK);
 	case LEDGER_LEASE_OPEN: {
 		const ledger_body_lease_open *lo = &e->body.lease_open;
-		uint64_t                      esc;
-		if (memcmp(lo->asset.b, r->asset.b, 32) != 0) {
+		uint64_t                      secs, esc;
+		if (memcmp(lo->asset.b, r->asset.b, 32) != 0
+		    || lo->expiry <= lo->start) {
 			return (GH_OK);
 		}
 		if ((rv = market_report_lease_add(r, h->b)) != GH_OK) {
@@ -149,11 +150,13 @@ market_report_add(market_report *r, const ledger_entry *e, const gh_hash *h)
 		}
 		r->leases++;
 		r->leases_open++;
-		if ((rv = gh_add_u64(r->hours_sold, lo->hours, &r->hours_sold))
+		secs = lo->expiry - lo->start;
+		if ((rv = gh_add_u64(r->lease_s, secs, &r->lease_s))
 		    != GH_OK) {
 			return (rv);
 		}
-		if ((rv = gh_mul_u64(lo->hours, lo->price, &esc)) != GH_OK) {
+		if ((rv = ledger_escrow_amount(secs, lo->price, &esc))
+		    != GH_OK) {
 			return (rv);
 		}
 		return (gh_add_u64(r->escrowed, esc, &r->escrowed));
@@ -162,7 +165,7 @@ market_report_add(market_report *r, const ledger_entry *e, const gh_hash *h)
 	case LEDGER_LEASE_CLOSE:
 	case LEDGER_LEASE_EXPIRE: {
 		const uint8_t *lid = e->kind == LEDGER_LEASE_EXPIRE
-		    ? e->body.ref.lease.b
+		    ? e->body.ref.id.b
 		    : e->body.lease_draw.lease.b;
 		if ((at = market_report_find(r, lid)) < 0) {
 			return (GH_OK);
@@ -269,7 +272,7 @@ market_report_figures_get(
 	uint64_t period = r->now > r->registered ? r->now - r->registered : 0;
 
 	memset(f, 0, sizeof(*f));
-	f->gpu_hours_sold = (double) r->hours_sold;
+	f->gpu_hours_sold = (double) r->lease_s / 3600.0;
 	f->gpu_hours_used = (double) r->device_ns / 3.6e12;
 	f->utilization    = period > 0
 	       ? (double) r->device_ns / ((double) period * 1e9)
@@ -279,7 +282,7 @@ market_report_figures_get(
 	}
 	f->revenue = (double) r->revenue / 1e6;
 	f->revenue_per_gpu_hour
-	    = r->hours_sold > 0 ? f->revenue / (double) r->hours_sold : -1.0;
+	    = r->lease_s > 0 ? f->revenue / f->gpu_hours_sold : -1.0;
 	f->energy_kwh = r->has_energy ? (double) r->energy_mj / 3.6e9 : -1.0;
 	f->revenue_per_kwh = r->has_energy && r->energy_mj > 0
 	    ? f->revenue / f->energy_kwh
@@ -325,7 +328,7 @@ market_report_json(
 	    "{\"asset\":\"%s\",\"registered\":%llu,\"now\":%llu,"
 	    "\"supply\":%llu,\"revenue_micro\":%llu,\"paid_out_micro\":%llu,"
 	    "\"pool_direct_micro\":%llu,\"leases\":%llu,\"leases_open\":%llu,"
-	    "\"gpu_hours_sold\":%llu,\"escrowed_micro\":%llu,"
+	    "\"lease_seconds\":%llu,\"escrowed_micro\":%llu,"
 	    "\"drawn_micro\":%llu,\"proofs\":%llu,\"tokens\":%llu,"
 	    "\"device_ns\":%llu,\"energy_known\":%s",
 	    hex, (unsigned long long) r->registered,
@@ -334,11 +337,11 @@ market_report_json(
 	    (unsigned long long) r->pool_direct,
 	    (unsigned long long) r->leases,
 	    (unsigned long long) r->leases_open,
-	    (unsigned long long) r->hours_sold,
-	    (unsigned long long) r->escrowed, (unsigned long long) r->drawn,
-	    (unsigned long long) r->proofs, (unsigned long long) r->tokens,
-	    (unsigned long long) r->device_ns,
+	    (unsigned long long) r->lease_s, (unsigned long long) r->escrowed,
+	    (unsigned long long) r->drawn, (unsigned long long) r->proofs,
+	    (unsigned long long) r->tokens, (unsigned long long) r->device_ns,
 	    r->has_energy ? "true" : "false");
+	market_json_num(f, "gpu_hours_sold", fg.gpu_hours_sold);
 	market_json_num(f, "utilization", fg.utilization);
 	market_json_num(f, "gpu_hours_used", fg.gpu_hours_used);
 	market_json_num(f, "revenue", fg.revenue);

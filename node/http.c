@@ -300,14 +300,13 @@ node_web_report(node_web_req *q, const node_web_ctx *c, const ledger_id *id,
 	return (GH_OK);
 }
 
-/* Leases and proofs: a scan of the applied entries, newest first. */
+/* Proofs: a scan of the applied entries, newest first. */
 typedef struct {
 	FILE          *f;
 	uint64_t       left, count, scanned;
 	const uint8_t *asset; /* NULL: any */
-	int            kind;  /* LEDGER_LEASE_OPEN or LEDGER_PROOF */
+	int            kind;  /* LEDGER_PROOF */
 	ledger_store  *s;
-	/* Leases of the asset seen so far (proof filter by asset). */
 } node_web_scan;
 
 static void
@@ -338,47 +337,24 @@ node_web_scan_each(void *arg, uint64_t pos, const ledger_cert *c)
 	if (e->kind != sc->kind) {
 		return (0);
 	}
-	if (e->kind == LEDGER_LEASE_OPEN) {
-		if (sc->asset != NULL
-		    && memcmp(e->body.lease_open.asset.b, sc->asset, 32)
-		        != 0) {
-			return (0);
-		}
-		fputs(sc->count ? "," : "", sc->f);
-		node_web_entry_head(sc->f, pos, c);
-		fprintf(sc->f, ",\"lease\":\"");
-		node_web_hex(sc->f, c->hash.b, 32);
-		fprintf(sc->f, "\",\"asset\":\"");
-		node_web_hex(sc->f, e->body.lease_open.asset.b, 32);
-		fprintf(sc->f, "\",\"offer\":\"");
-		node_web_hex(sc->f, e->body.lease_open.offer.b, 32);
-		fprintf(sc->f,
-		    "\",\"hours\":%llu,\"price\":%llu,\"expiry\":%llu}",
-		    (unsigned long long) e->body.lease_open.hours,
-		    (unsigned long long) e->body.lease_open.price,
-		    (unsigned long long) e->body.lease_open.expiry);
-	} else {
-		ledger_cert *lc = NULL;
-		int          sig_ok;
+	{
+		ledger_proof_rec pr;
+		ledger_id        pid;
+		gh_ed_pub        npub;
+		int              sig_ok, recorded;
 		if (sc->asset != NULL) {
 			/* The proof's lease must belong to the asset. */
-			gh_hash lh;
-			int     mine;
-			if ((lc = malloc(sizeof(*lc))) == NULL) {
-				return (1);
-			}
-			memcpy(lh.b, e->body.proof.lease.b, 32);
-			mine = ledger_store_entry(sc->s, &lh, lc) == GH_OK
-			    && lc->entry.kind == LEDGER_LEASE_OPEN
-			    && memcmp(lc->entry.body.lease_open.asset.b,
-			           sc->asset, 32)
-			        == 0;
-			free(lc);
-			if (!mine) {
+			ledger_lease l;
+			if (ledger_store_lease(sc->s, &e->body.proof.lease, &l)
+			        != GH_OK
+			    || memcmp(l.asset.b, sc->asset, 32) != 0) {
 				return (0);
 			}
 		}
 		sig_ok = ledger_entry_verify_sig(e) == GH_OK;
+		memcpy(npub.b, e->author, 32);
+		ledger_proof_obj_id(&npub, &e->body.proof.proof, &pid);
+		recorded = ledger_store_proof(sc->s, &pid, &pr) == GH_OK;
 		fputs(sc->count ? "," : "", sc->f);
 		node_web_entry_head(sc->f, pos, c);
 		fprintf(sc->f, ",\"lease\":\"");
@@ -388,10 +364,10 @@ node_web_scan_each(void *arg, uint64_t pos, const ledger_cert *c)
 		fprintf(sc->f,
 		    "\",\"tokens\":%llu,\"device_ns\":%llu,"
 		    "\"verification\":{\"signature\":%s,\"certified\":true,"
-		    "\"in_log\":true,\"audit\":null}}",
+		    "\"in_log\":true,\"recorded\":%s,\"audit\":null}}",
 		    (unsigned long long) e->body.proof.tokens,
 		    (unsigned long long) e->body.proof.device_ns,
-		    sig_ok ? "true" : "false");
+		    sig_ok ? "true" : "false", recorded ? "true" : "false");
 	}
 	sc->left--;
 	sc->count++;
@@ -430,6 +406,114 @@ node_web_scan_list(node_web_req *q, const node_web_ctx *c, const char *query,
 	fprintf(q->f, "],\"count\":%llu,\"truncated\":%s}",
 	    (unsigned long long) sc.count,
 	    sc.scanned > NODE_WEB_SCAN_MAX ? "true" : "false");
+	return (GH_OK);
+}
+
+/* Leases: the ledger's lease objects (id order). */
+typedef struct {
+	FILE          *f;
+	uint64_t       left, count;
+	const uint8_t *asset; /* NULL: any */
+	int            state; /* ledger_lease_state; 0: any */
+} node_web_leases;
+
+static const char *
+node_web_lease_state(int st)
+{
+	switch (st) {
+	case LEDGER_LEASE_ACTIVE:
+		return ("active");
+	case LEDGER_LEASE_CLOSED:
+		return ("closed");
+	case LEDGER_LEASE_EXPIRED:
+		return ("expired");
+	default:
+		return ("unknown");
+	}
+}
+
+static int
+node_web_leases_each(void *arg, const ledger_id *id, const ledger_lease *l)
+{
+	node_web_leases *lw = arg;
+
+	if (lw->left == 0) {
+		return (1);
+	}
+	if ((lw->asset != NULL && memcmp(l->asset.b, lw->asset, 32) != 0)
+	    || (lw->state != 0 && l->state != lw->state)) {
+		return (0);
+	}
+	fputs(lw->count ? "," : "", lw->f);
+	fprintf(lw->f, "{\"lease\":\"");
+	node_web_hex(lw->f, id->b, 32);
+	fprintf(lw->f, "\",\"asset\":\"");
+	node_web_hex(lw->f, l->asset.b, 32);
+	fprintf(lw->f, "\",\"renter\":\"");
+	node_web_hex(lw->f, l->renter.b, 32);
+	fprintf(lw->f, "\",\"node\":\"");
+	node_web_hex(lw->f, l->node.b, 32);
+	fprintf(lw->f, "\",\"offer\":\"");
+	node_web_hex(lw->f, l->offer.b, 32);
+	fprintf(lw->f,
+	    "\",\"state\":\"%s\",\"price\":%llu,\"billing\":\"%s\","
+	    "\"start\":%llu,\"expiry\":%llu,\"hours\":%.6f,"
+	    "\"escrow\":%llu,\"drawn\":%llu,\"fees\":%llu,"
+	    "\"refunded\":%llu,\"version\":%llu}",
+	    node_web_lease_state(l->state), (unsigned long long) l->price,
+	    l->billing == 2 ? "metered" : "reserved",
+	    (unsigned long long) l->start, (unsigned long long) l->expiry,
+	    l->expiry > l->start ? (double) (l->expiry - l->start) / 3600.0
+	                         : 0.0,
+	    (unsigned long long) l->escrow, (unsigned long long) l->drawn,
+	    (unsigned long long) l->fees, (unsigned long long) l->refunded,
+	    (unsigned long long) l->version);
+	lw->left--;
+	lw->count++;
+	return (0);
+}
+
+static int
+node_web_leases_list(node_web_req *q, const node_web_ctx *c, const char *query)
+{
+	node_web_leases lw;
+	char            hex[80], st[16];
+	uint8_t         asset[32];
+	uint64_t        limit = NODE_WEB_LIST_DEF;
+	int             r, rs, rv;
+
+	memset(&lw, 0, sizeof(lw));
+	if (node_web_u64(query, "limit", 1, NODE_WEB_LIST_MAX, &limit) < 0) {
+		return (node_web_err(q, 400, "bad limit"));
+	}
+	if ((r = node_web_param(query, "asset", hex, sizeof(hex))) < 0
+	    || (r == 1 && node_web_id(hex, strlen(hex), asset) != GH_OK)) {
+		return (node_web_err(q, 400, "bad asset id"));
+	}
+	if ((rs = node_web_param(query, "state", st, sizeof(st))) < 0) {
+		return (node_web_err(q, 400, "bad state"));
+	}
+	if (rs == 1) {
+		if (strcmp(st, "active") == 0) {
+			lw.state = LEDGER_LEASE_ACTIVE;
+		} else if (strcmp(st, "closed") == 0) {
+			lw.state = LEDGER_LEASE_CLOSED;
+		} else if (strcmp(st, "expired") == 0) {
+			lw.state = LEDGER_LEASE_EXPIRED;
+		} else if (strcmp(st, "all") != 0) {
+			return (node_web_err(
+			    q, 400, "state: active, closed, expired or all"));
+		}
+	}
+	lw.f     = q->f;
+	lw.left  = limit;
+	lw.asset = r == 1 ? asset : NULL;
+	fprintf(q->f, "{\"leases\":[");
+	if ((rv = ledger_store_leases(c->src.store, node_web_leases_each, &lw))
+	    != GH_OK) {
+		return (node_web_err(q, 500, gh_strerror(rv)));
+	}
+	fprintf(q->f, "],\"count\":%llu}", (unsigned long long) lw.count);
 	return (GH_OK);
 }
 
@@ -842,8 +926,7 @@ node_web_api(node_web_req *q, const node_web_ctx *c, const node_web_segs *s,
 		    node_web_account(q, c, id, node_web_is(s, 2, "nodes")));
 	}
 	if (node_web_is(s, 2, "leases") && s->count == 3) {
-		return (node_web_scan_list(
-		    q, c, query, LEDGER_LEASE_OPEN, "leases"));
+		return (node_web_leases_list(q, c, query));
 	}
 	if (node_web_is(s, 2, "proofs") && s->count == 3) {
 		return (

@@ -81,7 +81,7 @@ function showAsset(id) {
       f.textContent = "";
       f.appendChild(card("utilization", (r.utilization * 100).toFixed(2) + " %"));
       f.appendChild(card("revenue", units(r.revenue_micro)));
-      f.appendChild(card("GPU-hours sold", String(r.gpu_hours_sold)));
+      f.appendChild(card("GPU-hours sold", r.gpu_hours_sold.toFixed(2)));
       f.appendChild(card("revenue / GPU-hour", r.revenue_per_gpu_hour === null
         ? "\u2014" : r.revenue_per_gpu_hour.toFixed(6)));
       f.appendChild(card("leases open", String(r.leases_open)));
@@ -125,16 +125,14 @@ function showAssets() {
 }
 
 function showLeases() {
-  return get("/api/v1/leases?limit=50").then(function (j) {
+  return get("/api/v1/leases?state=active&limit=50").then(function (j) {
     var tb = $("leases").tBodies[0];
     tb.textContent = "";
-    var now = Date.now() / 1000;
-    j.leases.filter(function (l) { return l.expiry > now; })
-      .forEach(function (l) {
+    j.leases.forEach(function (l) {
         var tr = document.createElement("tr");
         cell(tr, short(l.lease), "id");
         cell(tr, short(l.asset), "id");
-        cell(tr, String(l.hours), "num");
+        cell(tr, l.hours.toFixed(2), "num");
         cell(tr, units(l.price), "num");
         cell(tr, new Date(l.expiry * 1000).toISOString());
         tb.appendChild(tr);

@@ -26,6 +26,9 @@ entry_of_kind(fx *f, int kind, ledger_entry *e)
 	if (kind == LEDGER_TRANSFER) {
 		e->body.transfer.dest = LEDGER_DEST_POOL;
 	}
+	if (kind == LEDGER_LEASE_OPEN) {
+		e->body.lease_open.billing = 2;
+	}
 	if (kind == LEDGER_ASSET_REGISTER) {
 		snprintf(e->body.asset.hw, sizeof(e->body.asset.hw), "H100");
 	}

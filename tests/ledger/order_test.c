@@ -4,11 +4,15 @@
  * state, with every invariant holding after each step.
  *
  * Pool payments are TRANSFERs whose destination is an asset's pool
- * (LEDGER_DEST_POOL), the one way to pay a pool until LEASE_DRAW. */
+ * (LEDGER_DEST_POOL); leases pay pools by their draws.  Histories
+ * also open, draw on, close and expire leases, record proofs, and
+ * offer, take, repay, cancel and seize loans on lots that then pay
+ * their lenders; entry times come from a generator clock so that every
+ * window is crossed. */
 #include <stdlib.h>
 
 #include "tests/harness.h"
-#include "tests/ledger/fixture.h"
+#include "tests/ledger/kinds.h"
 
 #define NACC   6
 #define MAXH   400
@@ -16,9 +20,10 @@
 
 typedef struct {
 	ledger_cert *c[MAXH];
-	int          author[MAXH]; /* chain: 0..NACC-1, NACC = issuer */
-	int          n;
-	uint64_t     minted;
+	int          author[MAXH]; /* chain: 0..NACC-1, NACC = issuer,
+	                              NACC + 1 = the node */
+	int      n;
+	uint64_t minted;
 } history;
 
 typedef struct {
@@ -43,9 +48,13 @@ gen_submit(fx *f, history *h, int who, ledger_entry *e)
 	ledger_cert *c = malloc(sizeof(*c));
 	int          rv, res;
 
-	if ((rv = ledger_entry_sign_account(
-	         e, who == NACC ? f->issuer : f->acct[who]))
-	    != GH_OK) {
+	if (who == NACC + 1) {
+		rv = ledger_entry_sign_node(e, f->node);
+	} else {
+		rv = ledger_entry_sign_account(
+		    e, who == NACC ? f->issuer : f->acct[who]);
+	}
+	if (rv != GH_OK) {
 		free(c);
 		return (rv);
 	}
@@ -64,21 +73,276 @@ gen_submit(fx *f, history *h, int who, ledger_entry *e)
 	return (GH_OK);
 }
 
+typedef struct {
+	ledger_id id[MAXLOT];
+	int       n;
+} idset;
+
+static int
+collect_lease(void *arg, const ledger_id *id, const ledger_lease *l)
+{
+	idset *ls = arg;
+	(void) l;
+	if (ls->n < MAXLOT) {
+		ls->id[ls->n++] = *id;
+	}
+	return (0);
+}
+
+static int
+collect_loan(void *arg, const ledger_id *id, const ledger_loan *l)
+{
+	idset *ls = arg;
+	(void) l;
+	if (ls->n < MAXLOT) {
+		ls->id[ls->n++] = *id;
+	}
+	return (0);
+}
+
+static int
+acct_index(fx *f, const gh_acct_pub *p)
+{
+	for (int j = 0; j < NACC; j++) {
+		if (memcmp(f->pub[j].b, p->b, 32) == 0) {
+			return (j);
+		}
+	}
+	return (-1);
+}
+
+/* A lease operation at generator time t: open, draw/close, expire or
+ * proof.  *skip when nothing fits. */
+static int
+gen_lease_op(fx *f, history *h, uint64_t *rnd, int op, uint64_t t,
+    const ledger_id *assets, int nassets, const gh_ed_key *rk, int *skip)
+{
+	ledger_entry e;
+	idset        ids;
+	ledger_lease ls;
+	int          who = (int) (th_rand(rnd) % NACC);
+	uint64_t     bal = fx_balance(f, &f->pub[who]);
+
+	*skip = 1;
+	if (op == 0) {
+		uint64_t price = 1 + th_rand(rnd) % 2000;
+		uint64_t dur   = 100 + th_rand(rnd) % 1400, esc;
+		if (nassets == 0
+		    || ledger_escrow_amount(dur, price, &esc) != GH_OK
+		    || esc > bal) {
+			return (GH_OK);
+		}
+		fx_entry(f, f->s, f->acct[who], LEDGER_LEASE_OPEN, &e);
+		e.time = t;
+		e.body.lease_open.asset
+		    = assets[th_rand(rnd) % (uint64_t) nassets];
+		gh_ed_key_pub(f->node, &e.body.lease_open.node);
+		gh_ed_key_pub(rk, &e.body.lease_open.receipt_key);
+		e.body.lease_open.price   = price;
+		e.body.lease_open.billing = 1 + (uint8_t) (th_rand(rnd) % 2);
+		e.body.lease_open.start   = t;
+		e.body.lease_open.expiry  = t + dur;
+		*skip                     = 0;
+		return (gen_submit(f, h, who, &e));
+	}
+	ids.n = 0;
+	ledger_store_leases(f->s, collect_lease, &ids);
+	if (ids.n == 0) {
+		return (GH_OK);
+	}
+	{
+		ledger_id id = ids.id[th_rand(rnd) % (uint64_t) ids.n];
+		ledger_store_lease(f->s, &id, &ls);
+		if (op == 3) {
+			kx_node_entry(f, LEDGER_PROOF, t, &e);
+			e.body.proof.lease = id;
+			for (int i = 0; i < 4; i++) {
+				uint64_t r = th_rand(rnd);
+				memcpy(e.body.proof.proof.b + 8 * i, &r, 8);
+			}
+			e.body.proof.tokens    = th_rand(rnd) % 100000;
+			e.body.proof.device_ns = th_rand(rnd);
+			*skip                  = 0;
+			return (gen_submit(f, h, NACC + 1, &e));
+		}
+		if (ls.state != LEDGER_LEASE_ACTIVE) {
+			return (GH_OK);
+		}
+		if (op == 1 && t <= ls.expiry + f->g.lease_grace) {
+			int close = th_rand(rnd) % 3 == 0;
+			kx_node_entry(f,
+			    close ? LEDGER_LEASE_CLOSE : LEDGER_LEASE_DRAW, t,
+			    &e);
+			if (!close || th_rand(rnd) % 4 != 0) {
+				market_receipt r;
+				memset(&r, 0, sizeof(r));
+				memcpy(r.lease.b, id.b, 32);
+				r.seq    = ls.last_seq + 1 + th_rand(rnd) % 3;
+				r.amount = ls.drawn
+				    + th_rand(rnd)
+				        % (ls.escrow - ls.drawn + 1);
+				market_receipt_sign(&r, rk);
+				e.body.lease_draw.receipt_seq    = r.seq;
+				e.body.lease_draw.receipt_amount = r.amount;
+				e.body.lease_draw.receipt_sig    = r.sig;
+			}
+			e.body.lease_draw.lease = id;
+		} else if (op == 2
+		    && t >= ls.expiry + f->g.lease_grace + f->g.clock_margin) {
+			who = acct_index(f, &ls.renter);
+			if (who < 0) {
+				return (GH_OK);
+			}
+			fx_entry(
+			    f, f->s, f->acct[who], LEDGER_LEASE_EXPIRE, &e);
+			e.time        = t;
+			e.body.ref.id = id;
+		} else {
+			return (GH_OK);
+		}
+		e.nconsumes           = 1;
+		e.consumes[0].type    = LEDGER_OBJ_LEASE;
+		e.consumes[0].id      = id;
+		e.consumes[0].version = ls.version;
+		*skip                 = 0;
+		return (gen_submit(f, h, op == 1 ? NACC + 1 : who, &e));
+	}
+}
+
+/* A loan operation at time t: offer, take, repay, cancel or seize. */
+static int
+gen_loan_op(fx *f, history *h, uint64_t *rnd, int op, uint64_t t, int *skip)
+{
+	ledger_entry e;
+	idset        ids;
+	ledger_loan  ln;
+	ledger_lot   l;
+	ledger_id    id;
+	int          who = (int) (th_rand(rnd) % NACC), kind = 0;
+	uint64_t     bal = fx_balance(f, &f->pub[who]);
+
+	memset(&e, 0, sizeof(e));
+	*skip = 1;
+	if (op == 0) {
+		lotset ls;
+		int    to = (int) (th_rand(rnd) % NACC);
+		ls.n      = 0;
+		ledger_store_lots(f->s, NULL, collect_lot, &ls);
+		if (ls.n == 0 || bal == 0 || to == who) {
+			return (GH_OK);
+		}
+		fx_entry(f, f->s, f->acct[who], LEDGER_LOAN_OFFER, &e);
+		e.time                = t;
+		e.body.loan_offer.lot = ls.id[th_rand(rnd) % (uint64_t) ls.n];
+		/* Mostly for the lot's holder, so that most are taken. */
+		if (th_rand(rnd) % 4 != 0
+		    && ledger_store_lot(f->s, &e.body.loan_offer.lot, &l)
+		        == GH_OK
+		    && acct_index(f, &l.holder) >= 0
+		    && acct_index(f, &l.holder) != who) {
+			to = acct_index(f, &l.holder);
+		}
+		e.body.loan_offer.borrower = f->pub[to];
+		e.body.loan_offer.amount   = 1 + th_rand(rnd) % bal;
+		e.body.loan_offer.due
+		    = e.body.loan_offer.amount + th_rand(rnd) % 1000;
+		e.body.loan_offer.expiry = t + 50 + th_rand(rnd) % 300;
+		e.body.loan_offer.maturity
+		    = e.body.loan_offer.expiry + 100 + th_rand(rnd) % 1500;
+		*skip = 0;
+		return (gen_submit(f, h, who, &e));
+	}
+	ids.n = 0;
+	ledger_store_loans(f->s, collect_loan, &ids);
+	if (ids.n == 0) {
+		return (GH_OK);
+	}
+	kind = 0;
+	for (int tries = 0; tries < 8 && kind == 0; tries++) {
+		id = ids.id[th_rand(rnd) % (uint64_t) ids.n];
+		ledger_store_loan(f->s, &id, &ln);
+		if (ledger_store_lot(f->s, &ln.lot, &l) != GH_OK) {
+			continue;
+		}
+		if (op == 1 && ln.state == LEDGER_LOAN_OFFERED
+		    && t <= ln.expiry && !l.pledged
+		    && memcmp(l.holder.b, ln.borrower.b, 32) == 0) {
+			kind = LEDGER_LOAN_TAKE;
+			who  = acct_index(f, &ln.borrower);
+		} else if (op == 2 && ln.state == LEDGER_LOAN_TAKEN
+		    && t <= ln.maturity) {
+			who = acct_index(f, &ln.borrower);
+			bal = who < 0 ? 0 : fx_balance(f, &f->pub[who]);
+			if (bal == 0) {
+				continue;
+			}
+			kind                     = LEDGER_LOAN_REPAY;
+			e.body.loan_repay.amount = 1
+			    + th_rand(rnd) % (bal < ln.owed ? bal : ln.owed);
+		} else if (op == 3 && ln.state == LEDGER_LOAN_OFFERED
+		    && t >= ln.expiry + f->g.clock_margin) {
+			kind = LEDGER_LOAN_CANCEL;
+			who  = acct_index(f, &ln.lender);
+		} else if (op == 3 && ln.state == LEDGER_LOAN_TAKEN
+		    && t >= ln.maturity + f->g.clock_margin) {
+			kind = LEDGER_LOAN_SEIZE;
+			who  = acct_index(f, &ln.lender);
+		}
+	}
+	if (kind == 0) {
+		return (GH_OK);
+	}
+	if (who < 0) {
+		return (GH_OK);
+	}
+	{
+		uint64_t amt = e.body.loan_repay.amount;
+		fx_entry(f, f->s, f->acct[who], kind, &e);
+		e.body.loan_repay.amount = amt;
+	}
+	e.time = t;
+	if (kind == LEDGER_LOAN_REPAY) {
+		e.body.loan_repay.loan = id;
+	} else {
+		e.body.ref.id = id;
+	}
+	if (kind == LEDGER_LOAN_CANCEL) {
+		e.nconsumes           = 1;
+		e.consumes[0].type    = LEDGER_OBJ_LOAN;
+		e.consumes[0].id      = id;
+		e.consumes[0].version = ln.version;
+	} else {
+		e.nconsumes           = 2;
+		e.consumes[0].type    = LEDGER_OBJ_LOT;
+		e.consumes[0].id      = ln.lot;
+		e.consumes[0].version = l.version;
+		e.consumes[1].type    = LEDGER_OBJ_LOAN;
+		e.consumes[1].id      = id;
+		e.consumes[1].version = ln.version;
+	}
+	*skip = 0;
+	return (gen_submit(f, h, who, &e));
+}
+
 /* Random valid operations, certified and applied in a generator store. */
 static int
 gen_history(fx *f, uint64_t *rnd, int steps, history *h)
 {
-	ledger_id assets[4];
-	int       nassets = 0;
+	ledger_id  assets[4];
+	int        nassets = 0;
+	uint64_t   t       = KX_T0;
+	gh_ed_key *rk      = kx_receipt_key(1);
+	int        rv      = GH_OK;
 
 	memset(h, 0, sizeof(*h));
-	for (int i = 0; i < steps; i++) {
+	for (int i = 0; i < steps && rv == GH_OK; i++) {
 		ledger_entry e;
-		int          op  = (int) (th_rand(rnd) % 10);
+		int          op  = (int) (th_rand(rnd) % 20);
 		int          who = (int) (th_rand(rnd) % NACC);
 		uint64_t     bal = fx_balance(f, &f->pub[who]);
-		int          rv  = GH_OK;
+		int          skip;
 
+		t += th_rand(rnd) % 60;
 		if (i < 3 || op == 0) {
 			uint64_t amt = 1 + th_rand(rnd) % 1000000;
 			fx_entry(f, f->s, f->issuer, LEDGER_MINT, &e);
@@ -103,19 +367,27 @@ gen_history(fx *f, uint64_t *rnd, int steps, history *h)
 			memcpy(e.body.transfer.to.b, f->pub[to].b, 32);
 			e.body.transfer.amount = 1 + th_rand(rnd) % bal;
 			rv                     = gen_submit(f, h, who, &e);
-		} else if ((op == 4 || op == 5) && bal > 0 && nassets > 0) {
+		} else if (op == 4 && bal > 0 && nassets > 0) {
 			fx_entry(f, f->s, f->acct[who], LEDGER_TRANSFER, &e);
 			e.body.transfer.dest = LEDGER_DEST_POOL;
 			e.body.transfer.to
 			    = assets[th_rand(rnd) % (uint64_t) nassets];
 			e.body.transfer.amount = 1 + th_rand(rnd) % bal;
 			rv                     = gen_submit(f, h, who, &e);
-		} else if (op >= 6 && nassets > 0) {
-			/* A claim or a share transfer by some lot's holder. */
+		} else if (op >= 5 && op <= 10) {
+			rv = gen_lease_op(f, h, rnd, (op - 5) % 4, t, assets,
+			    nassets, rk, &skip);
+		} else if (op >= 11 && op <= 14) {
+			rv = gen_loan_op(f, h, rnd, op - 11, t, &skip);
+		} else if (op >= 15 && nassets > 0) {
+			/* A claim or a share transfer by whoever may act
+			 * on some lot (on a pledged lot: claims only, by the
+			 * borrower or the lender by the clock). */
 			lotset       ls;
 			ledger_lot   l;
 			ledger_asset a;
-			int          k, hold = -1;
+			ledger_loan  ln;
+			int          k, hold = -1, share = op >= 18;
 			ls.n = 0;
 			ledger_store_lots(f->s, NULL, collect_lot, &ls);
 			if (ls.n == 0) {
@@ -124,28 +396,43 @@ gen_history(fx *f, uint64_t *rnd, int steps, history *h)
 			k = (int) (th_rand(rnd) % (uint64_t) ls.n);
 			ledger_store_lot(f->s, &ls.id[k], &l);
 			ledger_store_asset(f->s, &l.asset, &a);
-			for (int j = 0; j < NACC; j++) {
-				if (memcmp(f->pub[j].b, l.holder.b, 32) == 0) {
-					hold = j;
+			hold = acct_index(f, &l.holder);
+			if (l.pledged) {
+				ledger_store_loan(f->s, &l.loan, &ln);
+				if (share) {
+					continue;
+				}
+				if (t > ln.maturity) {
+					hold = t >= ln.maturity
+					            + f->g.clock_margin
+					    ? acct_index(f, &ln.lender)
+					    : -1;
 				}
 			}
-			if (hold < 0 || (op >= 8 && l.amount == 0)) {
+			if (hold < 0 || (share && l.amount == 0)) {
 				continue;
 			}
 			fx_entry(f, f->s, f->acct[hold],
-			    op < 8 ? LEDGER_REVENUE_CLAIM
-			           : LEDGER_SHARE_TRANSFER,
+			    share ? LEDGER_SHARE_TRANSFER
+			          : LEDGER_REVENUE_CLAIM,
 			    &e);
+			e.time                = t;
 			e.nconsumes           = 1;
 			e.consumes[0].type    = LEDGER_OBJ_LOT;
 			e.consumes[0].id      = ls.id[k];
 			e.consumes[0].version = l.version;
+			if (l.pledged) {
+				e.nconsumes           = 2;
+				e.consumes[1].type    = LEDGER_OBJ_LOAN;
+				e.consumes[1].id      = l.loan;
+				e.consumes[1].version = ln.version;
+			}
 			{
 				/* R' anywhere in [c, R]. */
 				uint64_t rp = l.cursor
 				    + th_rand(rnd)
 				        % (a.paid_in - l.cursor + 1);
-				if (op < 8) {
+				if (!share) {
 					e.body.claim.lot        = ls.id[k];
 					e.body.claim.pool_total = rp;
 				} else {
@@ -160,10 +447,12 @@ gen_history(fx *f, uint64_t *rnd, int steps, history *h)
 			rv = gen_submit(f, h, hold, &e);
 		}
 		if (rv != GH_OK) {
-			return (rv);
+			printf(
+			    "    step %d op %d: %s\n", i, op, gh_strerror(rv));
 		}
 	}
-	return (GH_OK);
+	gh_ed_key_free(rk);
+	return (rv);
 }
 
 /* Total held: balances + pools (R - P). */
@@ -191,7 +480,7 @@ TEST_T(ledger_order_independence_property, 600)
 		CHECK_OK(fx_genesis(&f, 1));
 		snprintf(name, sizeof(name), "gen%d", hist);
 		CHECK_OK(fx_open(&f, th_path(0, name)));
-		CHECK_OK(gen_history(&f, &rnd, 120, &h));
+		CHECK_OK(gen_history(&f, &rnd, 200, &h));
 		CHECK_OK(ledger_store_state_hash(f.s, &want));
 		{
 			/* No micro-unit created or lost. */
@@ -201,8 +490,29 @@ TEST_T(ledger_order_independence_property, 600)
 			ledger_asset a;
 			ledger_id    seen[8];
 			int          ns = 0, nl = 0;
+			idset        li;
 			for (int j = 0; j < NACC; j++) {
 				held += fx_balance(&f, &f.pub[j]);
+			}
+			held
+			    += fx_balance(&f, &f.pub[FX_ACCTS - 1]); /* fees */
+			li.n = 0;
+			ledger_store_leases(f.s, collect_lease, &li);
+			for (int j = 0; j < li.n; j++) {
+				ledger_lease le;
+				ledger_store_lease(f.s, &li.id[j], &le);
+				if (le.state == LEDGER_LEASE_ACTIVE) {
+					held += le.escrow - le.drawn;
+				}
+			}
+			li.n = 0;
+			ledger_store_loans(f.s, collect_loan, &li);
+			for (int j = 0; j < li.n; j++) {
+				ledger_loan ln;
+				ledger_store_loan(f.s, &li.id[j], &ln);
+				if (ln.state == LEDGER_LOAN_OFFERED) {
+					held += ln.amount;
+				}
 			}
 			ls.n = 0;
 			ledger_store_lots(f.s, NULL, collect_lot, &ls);
@@ -226,7 +536,7 @@ TEST_T(ledger_order_independence_property, 600)
 		for (int ord = 0; ord < 8; ord++) {
 			ledger_store     *s              = NULL;
 			ledger_store_opts o              = { 0, 1, 1 };
-			int               next[NACC + 1] = { 0 };
+			int               next[NACC + 2] = { 0 };
 			int               done           = 0;
 			gh_hash           got;
 			char              why[256];
@@ -237,7 +547,7 @@ TEST_T(ledger_order_independence_property, 600)
 			    ledger_store_open(th_path(1, name), &f.g, &o, &s));
 			/* Pick a random chain, apply its next entry. */
 			while (done < h.n) {
-				int who = (int) (th_rand(&rnd) % (NACC + 1));
+				int who = (int) (th_rand(&rnd) % (NACC + 2));
 				int idx = -1, res;
 				for (int k = next[who]; k < h.n; k++) {
 					if (h.author[k] == who) {
@@ -283,6 +593,10 @@ TEST_T(ledger_order_independence_property, 600)
 	CHECK(kinds[LEDGER_SHARE_TRANSFER] > 20);
 	CHECK(kinds[LEDGER_REVENUE_CLAIM] > 20);
 	CHECK(kinds[LEDGER_TRANSFER] > 100);
+	for (int k = LEDGER_LEASE_OPEN; k <= LEDGER_KIND_MAX; k++) {
+		printf("    %s %d\n", ledger_kind_name(k), kinds[k]);
+		CHECK(kinds[k] > 0);
+	}
 	printf("    %d orders, %d pending waits, %d share transfers, %d "
 	       "claims\n",
 	    orders_run, pend_seen, kinds[LEDGER_SHARE_TRANSFER],

@@ -275,9 +275,9 @@ TEST(ledger_rules_assets_shares_claims)
 		memset(none.b, 5, 32);
 		CHECK_ERR(pay_pool(&f, 3, &none, 1), GH_ENOENT);
 	}
-	/* Kinds of later issues: framed, refused for now. */
+	/* Cancelling a loan that does not exist. */
 	fx_entry(&f, f.s, f.acct[0], LEDGER_LOAN_CANCEL, &e);
-	CHECK_ERR(fx_submit(&f, &e, f.acct[0]), GH_EUNSUPPORTED);
+	CHECK_ERR(fx_submit(&f, &e, f.acct[0]), GH_ENOENT);
 	CHECK_OK(ledger_store_invariants(f.s, why, sizeof(why)));
 	{
 		uint64_t pos;

@@ -65,11 +65,14 @@ typedef struct {
 	char asset[80];
 	char lot[80];
 	char alice[80];
-	char mint[80]; /* the MINT entry's hash */
+	char mint[80];  /* the MINT entry's hash */
+	char lease[80]; /* alice leases her own GPU for 2 h, 50000 drawn */
 } ht_devnet;
 
 /* A devnet in dir: alice minted 1000000, registers an asset (supply 4)
- * with node key nkey, pays 1001 into its pool. */
+ * with node key nkey, pays 1001 into its pool, leases it for 2 hours at
+ * 0.1 per hour (escrow 200000) and the node draws a receipt of 50000
+ * (fee 1 %: 49500 into the pool). */
 static int
 ht_devnet_make(const char *dir, const char *nkey, ht_devnet *d)
 {
@@ -116,12 +119,39 @@ ht_devnet_make(const char *dir, const char *nkey, ht_devnet *d)
 	ok = ht_field(o, "asset", d->asset, sizeof(d->asset))
 	    && ht_field(o, "lot", d->lot, sizeof(d->lot));
 	free(o);
-	return (ok
-	    && th_sh(NULL,
+	if (!ok
+	    || th_sh(NULL,
 	           "%s wallet transfer --datadir %s --key %s/a.key --pool "
 	           "--to "
 	           "%s --amount 1001 >/dev/null",
 	           b, dir, dir, d->asset)
+	        != 0
+	    || th_sh(NULL,
+	           "%s keys new --kind node --file %s/r.key "
+	           "--insecure-no-passphrase >/dev/null",
+	           b, dir)
+	        != 0) {
+		return (0);
+	}
+	o = NULL;
+	if (th_sh(&o,
+	        "%s lease open --datadir %s --key %s/a.key --asset %s --hours "
+	        "2 "
+	        "--price 100000 --receipt-key %s/r.key",
+	        b, dir, dir, d->asset, dir)
+	    != 0) {
+		free(o);
+		return (0);
+	}
+	ok = ht_field(o, "lease", d->lease, sizeof(d->lease));
+	free(o);
+	return (ok
+	    && th_sh(NULL,
+	           "%s lease draw --datadir %s --node-key %s --lease %s "
+	           "--receipt $(%s lease receipt --receipt-key %s/r.key "
+	           "--lease "
+	           "%s --seq 1 --amount 50000) >/dev/null",
+	           b, dir, nkey, d->lease, b, dir, d->lease)
 	        == 0);
 }
 
@@ -345,29 +375,32 @@ TEST_T(http_router_inprocess, 120)
 	CHECK_OK(ht_serve(&c, "/api/v1/assets", &r));
 	CHECK_EQ(r.status, 200);
 	CHECK(strstr(r.body, dv.asset) != NULL);
-	CHECK(strstr(r.body, "\"paid_in\":1001") != NULL);
+	CHECK(strstr(r.body, "\"paid_in\":50501") != NULL);
 	CHECK(strstr(r.body, "\"hw\":\"H100 \\\"SXM\\\"\"") != NULL);
 	snprintf(uri, sizeof(uri), "/api/v1/assets/%s", dv.asset);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
 	CHECK(strstr(r.body, dv.lot) != NULL);
-	CHECK(strstr(r.body, "\"accrued\":1001") != NULL);
+	CHECK(strstr(r.body, "\"accrued\":50501") != NULL);
 	CHECK(strstr(r.body, "\"supply\":4") != NULL);
 	/* The report: revenue from the pool. */
 	snprintf(
 	    uri, sizeof(uri), "/api/v1/assets/%s/report?buckets=6", dv.asset);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
-	CHECK(strstr(r.body, "\"revenue_micro\":1001") != NULL);
+	CHECK(strstr(r.body, "\"revenue_micro\":50501") != NULL);
+	CHECK(strstr(r.body, "\"drawn_micro\":50000") != NULL);
+	CHECK(strstr(r.body, "\"lease_seconds\":7200") != NULL);
+	CHECK(strstr(r.body, "\"leases_open\":1") != NULL);
 	CHECK(strstr(r.body, "\"pool_direct_micro\":1001") != NULL);
 	/* Accounts. */
 	snprintf(uri, sizeof(uri), "/api/v1/accounts/%s", dv.alice);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
-	CHECK(strstr(r.body, "\"balance\":998999") != NULL);
+	CHECK(strstr(r.body, "\"balance\":798999") != NULL);
 	/* The log: head, an entry, its inclusion proof (verified). */
 	CHECK_OK(ht_serve(&c, "/api/v1/log", &r));
-	CHECK(strstr(r.body, "\"size\":3") != NULL);
+	CHECK(strstr(r.body, "\"size\":5") != NULL);
 	snprintf(uri, sizeof(uri), "/api/v1/log/proof/%s", dv.mint);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
@@ -388,7 +421,15 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(strstr(r.body, "\"count\":1") != NULL);
 	/* Leases and proofs: none on this ledger yet. */
 	CHECK_OK(ht_serve(&c, "/api/v1/leases", &r));
+	CHECK(strstr(r.body, dv.lease) != NULL);
+	CHECK(strstr(r.body, "\"state\":\"active\"") != NULL);
+	CHECK(strstr(r.body, "\"drawn\":50000") != NULL);
+	CHECK(strstr(r.body, "\"escrow\":200000") != NULL);
+	CHECK_OK(ht_serve(&c, "/api/v1/leases?state=closed", &r));
 	CHECK(strstr(r.body, "\"leases\":[]") != NULL);
+	CHECK_OK(ht_serve(&c, "/api/v1/leases?state=bogus", &r));
+	CHECK_EQ(r.status, 400);
+	CHECK_OK(ht_serve(&c, "/api/v1/leases", &r));
 	CHECK_OK(ht_serve(&c, "/api/v1/proofs?limit=5", &r));
 	CHECK(strstr(r.body, "\"proofs\":[]") != NULL);
 	/* Errors: JSON bodies with the right status. */
@@ -468,7 +509,7 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(strstr(r.ctype, "version=0.0.4") != NULL);
 	CHECK(ht_prom_check(r.body) > 10);
 	CHECK(strstr(r.body, "\ngpuhour_tokens_total 1234\n") != NULL);
-	CHECK(strstr(r.body, "\ngpuhour_ledger_height 3\n") != NULL);
+	CHECK(strstr(r.body, "\ngpuhour_ledger_height 5\n") != NULL);
 	CHECK(strstr(r.body, "\ngpuhour_market_offers 1\n") != NULL);
 	CHECK(strstr(r.body,
 	          "gpuhour_certification_latency_seconds_bucket{le=\"0.005\"} "
@@ -523,18 +564,19 @@ TEST(http_report_leases_and_proofs)
 	CHECK_OK(market_report_add(r, &e, (const gh_hash *) &asset));
 	/* Two leases of the asset, one of another. */
 	memset(&e, 0, sizeof(e));
-	e.kind                  = LEDGER_LEASE_OPEN;
-	e.body.lease_open.asset = asset;
-	e.body.lease_open.hours = 3;
-	e.body.lease_open.price = 2000000;
+	e.kind                   = LEDGER_LEASE_OPEN;
+	e.body.lease_open.asset  = asset;
+	e.body.lease_open.start  = 1000;
+	e.body.lease_open.expiry = 1000 + 3 * 3600;
+	e.body.lease_open.price  = 2000000;
 	CHECK_OK(market_report_add(r, &e, &l1));
 	CHECK_OK(market_report_add(r, &e, &l1)); /* twice: counted once */
-	e.body.lease_open.hours = 2;
+	e.body.lease_open.expiry = 1000 + 2 * 3600;
 	CHECK_OK(market_report_add(r, &e, &l2));
 	e.body.lease_open.asset = other;
 	CHECK_OK(market_report_add(r, &e, &l3));
 	CHECK_EQ(r->leases, 2);
-	CHECK_EQ(r->hours_sold, 5);
+	CHECK_EQ(r->lease_s, 5 * 3600);
 	CHECK_EQ(r->escrowed, 10000000);
 	/* Draws on l1: 1.0 then 2.5 cumulative; an older receipt adds 0. */
 	memset(&e, 0, sizeof(e));
@@ -559,7 +601,7 @@ TEST(http_report_leases_and_proofs)
 	CHECK_EQ(r->drawn, 3000000);
 	memset(&e, 0, sizeof(e));
 	e.kind = LEDGER_LEASE_EXPIRE;
-	memcpy(e.body.ref.lease.b, l2.b, 32);
+	memcpy(e.body.ref.id.b, l2.b, 32);
 	CHECK_OK(market_report_add(r, &e, &ph));
 	CHECK_EQ(r->leases_open, 0);
 	/* Proofs: 1800 s of device time an hour ago, 900 s just now. */
@@ -598,7 +640,8 @@ TEST(http_report_leases_and_proofs)
 	CHECK(f.revenue_per_kwh > 0.7499 && f.revenue_per_kwh < 0.7501);
 	CHECK(f.margin > 1.9999 && f.margin < 2.0001);
 	CHECK_OK(market_report_json(r, 250000, &js, &jn));
-	CHECK(strstr(js, "\"gpu_hours_sold\":5") != NULL);
+	CHECK(strstr(js, "\"gpu_hours_sold\":5.000000") != NULL);
+	CHECK(strstr(js, "\"lease_seconds\":18000") != NULL);
 	CHECK(strstr(js, "\"margin\":2.000000") != NULL);
 	CHECK(strstr(js,
 	          "\"utilization_series\":[0.000000,0.000000,0.500000,"
@@ -700,7 +743,7 @@ TEST_T(http_node_curl_and_metrics, 180)
 	/* Status: the node's own figures. */
 	code = ht_curl(h->hport, "/api/v1/status", &b);
 	CHECK_EQ(code, 200);
-	CHECK(b != NULL && strstr(b, "\"ledger\":{\"height\":3") != NULL);
+	CHECK(b != NULL && strstr(b, "\"ledger\":{\"height\":5") != NULL);
 	free(b);
 	code = ht_curl(h->hport, "/api/v1/assets", &b);
 	CHECK_EQ(code, 200);
@@ -714,7 +757,7 @@ TEST_T(http_node_curl_and_metrics, 180)
 	snprintf(path, sizeof(path), "/api/v1/accounts/%s", h->dv.alice);
 	code = ht_curl(h->hport, path, &b);
 	CHECK_EQ(code, 200);
-	CHECK(b != NULL && strstr(b, "\"balance\":998999") != NULL);
+	CHECK(b != NULL && strstr(b, "\"balance\":798999") != NULL);
 	free(b);
 	snprintf(path, sizeof(path), "/api/v1/log/proof/%s", h->dv.mint);
 	code = ht_curl(h->hport, path, &b);
@@ -744,7 +787,7 @@ TEST_T(http_node_curl_and_metrics, 180)
 	code = ht_curl(h->hport, "/metrics", &b);
 	CHECK_EQ(code, 200);
 	CHECK(b != NULL && ht_prom_check(b) > 10);
-	CHECK(strstr(b, "\ngpuhour_ledger_height 3\n") != NULL);
+	CHECK(strstr(b, "\ngpuhour_ledger_height 5\n") != NULL);
 	CHECK(strstr(b, "gpuhour_peers{state=\"active\"} 0\n") != NULL);
 	CHECK(strstr(b, "\ngpuhour_http_errors_total ") != NULL);
 	free(b);
@@ -835,14 +878,20 @@ TEST_T(http_dashboard_chromium, 240)
 	CHECK(o != NULL);
 	/* The page rendered the API's data. */
 	CHECK(strstr(o, "<h1>gpuhour node</h1>") != NULL);
-	CHECK(strstr(o, "ledger height 3") != NULL);
+	CHECK(strstr(o, "ledger height 5") != NULL);
 	CHECK(strstr(o, h->dv.asset) != NULL);
 	CHECK(strstr(o, "H100 \"SXM\"") != NULL
 	    || strstr(o, "H100 &quot;SXM") != NULL);
-	CHECK(strstr(o, "0.001001") != NULL);  /* revenue, in units */
+	CHECK(strstr(o, "0.050501") != NULL);  /* revenue, in units */
 	CHECK(strstr(o, h->dv.alice) != NULL); /* the share holder */
 	CHECK(strstr(o, "100.00 %") != NULL);  /* holds every share */
-	CHECK(strstr(o, "no open leases") != NULL);
+	CHECK(strstr(o, "no open leases") == NULL);
+	{
+		char sl[16];
+		snprintf(sl, sizeof(sl), "%.12s", h->dv.lease);
+		CHECK(strstr(o, sl) != NULL); /* the open lease */
+	}
+	CHECK(strstr(o, ">2.00<") != NULL); /* its hours */
 	CHECK(strstr(o, "no proofs recorded") != NULL);
 	CHECK(strstr(o, "<rect") != NULL); /* the utilization chart */
 	free(o);
@@ -922,13 +971,14 @@ TEST_T(http_asset_report_cli, 120)
 	        "--energy-kwh 0.002 %s",
 	        b, dir, dv.asset),
 	    0);
-	CHECK(strstr(o, "revenue                0.001001") != NULL);
+	CHECK(strstr(o, "revenue                0.050501") != NULL);
 	CHECK(strstr(o, "energy                 0.002000 kWh") != NULL);
 	/* 0.001001 / 0.002 kWh; margin 0.001001 - 0.002 * 0.25 */
-	CHECK(strstr(o, "revenue per kWh        0.500500") != NULL);
-	CHECK(strstr(o, "margin                 0.000501") != NULL);
-	CHECK(
-	    strstr(o, "GPU-hours sold         0 (0 leases, 0 open)") != NULL);
+	CHECK(strstr(o, "revenue per kWh        25.250500") != NULL);
+	CHECK(strstr(o, "revenue per GPU-hour   0.025250") != NULL);
+	CHECK(strstr(o, "margin                 0.050001") != NULL);
+	CHECK(strstr(o, "GPU-hours sold         2.000000 (1 leases, 1 open)")
+	    != NULL);
 	free(o);
 	CHECK_EQ(
 	    th_sh(&o,
@@ -937,9 +987,9 @@ TEST_T(http_asset_report_cli, 120)
 	        b, dir, dv.asset),
 	    0);
 	CHECK(strstr(o, "\"energy_from\":\"given\"") != NULL);
-	CHECK(strstr(o, "\"revenue_micro\":1001") != NULL);
+	CHECK(strstr(o, "\"revenue_micro\":50501") != NULL);
 	CHECK(strstr(o, "\"power_price_micro_per_kwh\":1000000") != NULL);
-	CHECK(strstr(o, "\"margin\":-0.998999") != NULL);
+	CHECK(strstr(o, "\"margin\":-0.949499") != NULL);
 	free(o);
 	/* No energy and no NVML: the per-kWh figures are unknown. */
 	CHECK_EQ(th_sh(&o, "%s asset report --datadir %s --no-nvml --json %s",

@@ -1,4 +1,5 @@
-/* asset.c - `gpuhour asset report`: the owner's report on a GPU asset. */
+/* asset_report.c - `gpuhour asset report`: the owner's report on a GPU
+ * asset (cli_asset_main passes the verb on). */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -157,8 +158,8 @@ cli_asset_report(const char *dir, const char *idhex, uint64_t price,
 		printf(
 		    "utilization            %.2f %%\n", f.utilization * 100);
 		printf(
-		    "GPU-hours sold         %llu (%llu leases, %llu open)\n",
-		    (unsigned long long) r->hours_sold,
+		    "GPU-hours sold         %.6f (%llu leases, %llu open)\n",
+		    (double) r->lease_s / 3600.0,
 		    (unsigned long long) r->leases,
 		    (unsigned long long) r->leases_open);
 		printf("GPU-hours attested     %.6f (%llu proofs, %llu "
@@ -198,7 +199,7 @@ cli_asset_report(const char *dir, const char *idhex, uint64_t price,
 }
 
 int
-cli_asset_main(int argc, char **argv)
+cli_asset_report_main(int argc, char **argv)
 {
 	const char *datadir = NULL;
 	char        dir[PATH_MAX];

@@ -1,0 +1,177 @@
+/*
+ * engine_bench.c - CPU decode speed beside the memory-bandwidth floor
+ * measured in the same run: floor = read bandwidth / weight bytes per
+ * token, the bandwidth from a multi-threaded streaming read.
+ */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda/cuda.h"
+#include "tests/bench/bench.h"
+
+typedef float eb_v16f __attribute__((vector_size(64)));
+
+#define EB_BUF (512ull << 20) /* larger than any cache */
+
+/* A buffer larger than any cache, written once. */
+static float *
+eb_buf_new(void)
+{
+	float *buf = NULL;
+	size_t n   = EB_BUF / sizeof(float);
+
+	if (posix_memalign((void **) &buf, 64, EB_BUF) != 0) {
+		return (NULL);
+	}
+#pragma omp parallel for schedule(static)
+	for (size_t i = 0; i < n; i++) {
+		buf[i] = (float) (i & 7);
+	}
+	return (buf);
+}
+
+/* Bytes per second of one streaming read of buf by all threads: four
+ * independent vector sums per thread, so the adds never limit it. */
+__attribute__((target_clones("avx512f", "avx2", "default"))) static double
+eb_pass(const float *buf, double *sink)
+{
+	const int64_t nb = (int64_t) (EB_BUF / 256);
+	double        t0 = bench_now(), s = 0, dt;
+
+#pragma omp parallel reduction(+ : s)
+	{
+		eb_v16f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, x;
+#pragma omp for schedule(static)
+		for (int64_t b = 0; b < nb; b++) {
+			const float *p = buf + b * 64;
+			memcpy(&x, p, 64);
+			a0 += x;
+			memcpy(&x, p + 16, 64);
+			a1 += x;
+			memcpy(&x, p + 32, 64);
+			a2 += x;
+			memcpy(&x, p + 48, 64);
+			a3 += x;
+		}
+		a0 = (a0 + a1) + (a2 + a3);
+		for (int l = 0; l < 16; l++) {
+			s += a0[l];
+		}
+	}
+	dt = bench_now() - t0;
+	*sink += s;
+	return (dt > 0 ? EB_BUF / dt : 0);
+}
+
+static int
+eb_cmp(const void *a, const void *b)
+{
+	double x = *(const double *) a, y = *(const double *) b;
+	return (x < y ? -1 : x > y);
+}
+
+typedef struct {
+	const char *name;
+	uint32_t    vocab, embd, layer, ff, head, head_kv;
+	int         tied, ntok;
+} eb_shape;
+
+static void
+eb_run(const eb_shape *sh, gpu_type type)
+{
+	gpu_test_spec s;
+	uint8_t      *p = NULL;
+	size_t        n;
+	gpu_model    *m = NULL;
+	gpu_ctx      *c = NULL;
+	char          err[256], name[64];
+	float        *logits = NULL, *buf = NULL;
+	int32_t       tok = 1;
+	int           rv;
+	double        dts[64], bws[64], sink = 0;
+
+	gpu_test_spec_default(&s);
+	s.n_vocab   = sh->vocab;
+	s.n_ctx     = 256;
+	s.n_embd    = sh->embd;
+	s.n_layer   = sh->layer;
+	s.n_ff      = sh->ff;
+	s.n_head    = sh->head;
+	s.n_head_kv = sh->head_kv;
+	s.tied      = sh->tied;
+	s.wtype     = type;
+	s.embd_type = type;
+	if ((rv = gpu_test_model_make(&s, &p, &n)) != GH_OK
+	    || (rv = gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)))
+	        != GH_OK) {
+		fprintf(stderr, "engine bench %s: %s\n", sh->name,
+		    gh_strerror(rv));
+		return;
+	}
+	logits = malloc(sh->vocab * sizeof(float));
+	if ((rv = gpu_ctx_new(m, GPU_BACKEND_CPU, 64, 0, &c, err, sizeof(err)))
+	    != GH_OK) {
+		fprintf(stderr, "engine bench: %s\n", err);
+		goto out;
+	}
+	/* Warm-up: one token (page faults, first-touch of the cache). */
+	gpu_ctx_forward(c, &tok, 1, logits, 0, NULL, NULL);
+	if ((buf = eb_buf_new()) == NULL) {
+		goto out;
+	}
+	/* Each token timed alone, each beside a bandwidth pass of its own;
+	 * the medians of both resist a neighbour's burst on a shared
+	 * machine. */
+	for (int i = 0; i < sh->ntok; i++) {
+		bws[i]    = eb_pass(buf, &sink);
+		tok       = (int32_t) (3 + i * 37 % (sh->vocab - 3));
+		double t0 = bench_now();
+		if (gpu_ctx_forward(c, &tok, 1, logits, 0, NULL, NULL)
+		    != GH_OK) {
+			fprintf(stderr, "engine bench: forward failed\n");
+			goto out;
+		}
+		dts[i] = bench_now() - t0;
+	}
+	qsort(dts, (size_t) sh->ntok, sizeof(double), eb_cmp);
+	qsort(bws, (size_t) sh->ntok, sizeof(double), eb_cmp);
+	double bw    = bws[sh->ntok / 2] + (sink == -1.0 ? 1 : 0);
+	double dt    = dts[sh->ntok / 2];
+	double bytes = (double) gpu_model_info_get(m)->token_bytes;
+	snprintf(name, sizeof(name), "cpu_decode_%s_%s", sh->name,
+	    type == GPU_TYPE_F32 ? "f32" : "q8_0");
+	bench_report("engine", name, 1.0 / dt, "tok/s", bw / bytes, 1);
+out:
+	free(buf);
+	free(logits);
+	gpu_ctx_free(c);
+	gpu_model_close(m);
+}
+
+BENCH(engine, cpu_decode)
+{
+	static const eb_shape shapes[] = {
+		{ "15m", 32000, 288, 6, 768, 6, 6, 1, 41 },
+		{ "110m", 32000, 768, 12, 2048, 12, 12, 1, 21 },
+		{ "1b", 32000, 2048, 22, 5632, 32, 4, 0, 7 },
+	};
+
+	printf("# engine: %d threads, bandwidth floor = streaming read "
+	       "bytes/s / weight bytes per token\n",
+	    omp_get_max_threads());
+	/* GH_ENGINE_BENCH=1b_q8_0 (a substring of the names) runs some. */
+	const char *only = getenv("GH_ENGINE_BENCH");
+	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		char n1[32], n2[32];
+		snprintf(n1, sizeof(n1), "%s_f32", shapes[i].name);
+		snprintf(n2, sizeof(n2), "%s_q8_0", shapes[i].name);
+		if (only == NULL || strstr(n1, only) != NULL) {
+			eb_run(&shapes[i], GPU_TYPE_F32);
+		}
+		if (only == NULL || strstr(n2, only) != NULL) {
+			eb_run(&shapes[i], GPU_TYPE_Q8_0);
+		}
+	}
+}

@@ -1,0 +1,24 @@
+/* demo_test.c - `gpuhour demo` runs the whole story and leaves nothing
+ * behind. */
+#include <stdlib.h>
+
+#include "tests/harness.h"
+
+TEST_T(demo_runs_every_step_and_cleans_up, 600)
+{
+	char *out = NULL;
+
+	CHECK_EQ(th_sh(&out, "TMPDIR=%s %s demo", th_tmpdir(), th_bin()), 0);
+	CHECK(strstr(out, "demo: every step held.") != NULL);
+	CHECK(strstr(out, "MISMATCH") == NULL);
+	CHECK(strstr(out, "(as computed)") != NULL);
+	free(out);
+	/* its folder is gone and no gpuhour process of it is left */
+	CHECK_EQ(th_sh(&out, "ls %s | grep -c gpuhour-demo", th_tmpdir()), 1);
+	free(out);
+	CHECK(th_sh(NULL, "pgrep -f '%s/gpuhour-dem[o]'", th_tmpdir()) != 0);
+	CHECK_EQ(th_sh(NULL, "%s demo --bogus", th_bin()), 2);
+	CHECK_EQ(th_sh(&out, "%s demo --help", th_bin()), 0);
+	CHECK(strstr(out, "usage: gpuhour demo") != NULL);
+	free(out);
+}
