@@ -155,6 +155,81 @@ ht_devnet_make(const char *dir, const char *nkey, ht_devnet *d)
 	        == 0);
 }
 
+/* Records two utilization proofs (PROOF entries by the asset's node,
+ * certified by the devnet's validator) on d's lease: 1800 s and 900 s
+ * of device time, 1000 and 500 tokens. */
+static int
+ht_add_proofs(const char *dir, const char *nkey, const ht_devnet *d)
+{
+	char            path[PATH_MAX + 32];
+	ledger_genesis *g  = malloc(sizeof(*g));
+	ledger_cert    *c  = malloc(sizeof(*c));
+	ledger_store   *s  = NULL;
+	gh_ed_key      *nk = NULL, *vk = NULL;
+	unsigned        line;
+	int             rv = GH_ENOMEM;
+
+	if (g == NULL || c == NULL) {
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/genesis.txt", dir);
+	if ((rv = ledger_genesis_load(path, g, &line)) != GH_OK
+	    || (rv = ledger_store_open(dir, g, NULL, &s)) != GH_OK
+	    || (rv = gh_keyfile_open_node(nkey, NULL, 0, &nk)) != GH_OK) {
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/keys/validator-0.key", dir);
+	if ((rv = gh_keyfile_open_node(path, NULL, 0, &vk)) != GH_OK) {
+		goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		ledger_entry   e;
+		ledger_account a;
+		gh_ed_pub      pub;
+		ledger_cert   *cp = c;
+		int            res;
+		uint64_t       now = gh_time_now();
+
+		memset(&e, 0, sizeof(e));
+		gh_ed_key_pub(nk, &pub);
+		e.kind   = LEDGER_PROOF;
+		e.scheme = LEDGER_SCHEME_NODE;
+		e.netid  = *ledger_store_netid(s);
+		memcpy(e.author, pub.b, 32);
+		e.time = now;
+		e.seq  = 1;
+		if (ledger_store_account(s, pub.b, 1, &a) == GH_OK) {
+			e.seq  = a.seq + 1;
+			e.prev = a.head;
+		}
+		if ((rv = gh_hex_decode(d->lease, e.body.proof.lease.b, 32))
+		    != GH_OK) {
+			goto out;
+		}
+		memset(e.body.proof.proof.b, 0x50 + i, 32);
+		e.body.proof.tokens = i == 0 ? 1000 : 500;
+		e.body.proof.device_ns
+		    = (i == 0 ? 1800ULL : 900ULL) * 1000000000ULL;
+		if ((rv = ledger_entry_sign_node(&e, nk)) != GH_OK
+		    || (rv = ledger_store_certify(s, &vk, 1, &e, now, c))
+		        != GH_OK
+		    || (rv = ledger_store_ingest(s, &cp, 1, &res)) != GH_OK) {
+			goto out;
+		}
+		if ((rv = res) != GH_OK) {
+			goto out;
+		}
+	}
+	rv = GH_OK;
+out:
+	gh_ed_key_free(nk);
+	gh_ed_key_free(vk);
+	ledger_store_close(s);
+	free(g);
+	free(c);
+	return (rv);
+}
+
 static uint64_t
 ht_now(void *arg)
 {
@@ -347,6 +422,7 @@ TEST_T(http_router_inprocess, 120)
 	        th_bin(), nkey),
 	    0);
 	CHECK(ht_devnet_make(dir, nkey, &dv));
+	CHECK_OK(ht_add_proofs(dir, nkey, &dv));
 	snprintf(uri, sizeof(uri), "%s/genesis.txt", dir);
 	CHECK_OK(ledger_genesis_load(uri, g, &line));
 	CHECK_OK(ledger_store_open(dir, g, NULL, &s));
@@ -400,7 +476,7 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(strstr(r.body, "\"balance\":798999") != NULL);
 	/* The log: head, an entry, its inclusion proof (verified). */
 	CHECK_OK(ht_serve(&c, "/api/v1/log", &r));
-	CHECK(strstr(r.body, "\"size\":5") != NULL);
+	CHECK(strstr(r.body, "\"size\":7") != NULL);
 	snprintf(uri, sizeof(uri), "/api/v1/log/proof/%s", dv.mint);
 	CHECK_OK(ht_serve(&c, uri, &r));
 	CHECK_EQ(r.status, 200);
@@ -430,8 +506,49 @@ TEST_T(http_router_inprocess, 120)
 	CHECK_OK(ht_serve(&c, "/api/v1/leases?state=bogus", &r));
 	CHECK_EQ(r.status, 400);
 	CHECK_OK(ht_serve(&c, "/api/v1/leases", &r));
+	/* Proofs, newest first, with their verification. */
 	CHECK_OK(ht_serve(&c, "/api/v1/proofs?limit=5", &r));
+	CHECK_EQ(r.status, 200);
+	CHECK(strstr(r.body, "\"count\":2") != NULL);
+	CHECK(strstr(r.body, "\"tokens\":500,") != NULL);
+	CHECK(strstr(r.body, "\"tokens\":500,")
+	    < strstr(r.body, "\"tokens\":1000,"));
+	CHECK(strstr(r.body,
+	          "\"signature\":true,\"certified\":true,"
+	          "\"in_log\":true,\"recorded\":true")
+	    != NULL);
+	CHECK(strstr(r.body, "\"signature\":false") == NULL);
+	snprintf(
+	    uri, sizeof(uri), "/api/v1/proofs?asset=%s&limit=1", dv.asset);
+	CHECK_OK(ht_serve(&c, uri, &r));
+	CHECK(strstr(r.body, "\"count\":1") != NULL);
+	CHECK_OK(ht_serve(&c,
+	    "/api/v1/proofs?asset="
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    &r));
 	CHECK(strstr(r.body, "\"proofs\":[]") != NULL);
+	/* The report at the real time: proofs in the last bucket. */
+	{
+		node_web_ctx rc = c;
+		rc.now          = NULL;
+		snprintf(uri, sizeof(uri),
+		    "/api/v1/assets/%s/report?bucket=3600&buckets=2",
+		    dv.asset);
+		CHECK_OK(ht_serve(&rc, uri, &r));
+		CHECK(strstr(r.body,
+		          "\"proofs\":2,\"tokens\":1500,"
+		          "\"device_ns\":2700000000000")
+		    != NULL);
+		CHECK(strstr(
+		          r.body, "\"utilization_series\":[0.000000,0.750000]")
+		        != NULL
+		    || strstr(r.body,
+		           "\"utilization_series\":[0.250000,0.500000]")
+		        != NULL
+		    || strstr(r.body,
+		           "\"utilization_series\":[0.500000,0.250000]")
+		        != NULL);
+	}
 	/* Errors: JSON bodies with the right status. */
 	{
 		static const struct {
@@ -509,7 +626,7 @@ TEST_T(http_router_inprocess, 120)
 	CHECK(strstr(r.ctype, "version=0.0.4") != NULL);
 	CHECK(ht_prom_check(r.body) > 10);
 	CHECK(strstr(r.body, "\ngpuhour_tokens_total 1234\n") != NULL);
-	CHECK(strstr(r.body, "\ngpuhour_ledger_height 5\n") != NULL);
+	CHECK(strstr(r.body, "\ngpuhour_ledger_height 7\n") != NULL);
 	CHECK(strstr(r.body, "\ngpuhour_market_offers 1\n") != NULL);
 	CHECK(strstr(r.body,
 	          "gpuhour_certification_latency_seconds_bucket{le=\"0.005\"} "
@@ -722,6 +839,9 @@ ht_node_start(ht_node *h)
 	if (!ht_devnet_make(h->t.dir[0], key, &h->dv)) {
 		return (GH_EIO);
 	}
+	if ((rv = ht_add_proofs(h->t.dir[0], key, &h->dv)) != GH_OK) {
+		return (rv);
+	}
 	/* The node's genesis is the devnet's. */
 	snprintf(src, sizeof(src), "%s/genesis.txt", h->t.dir[0]);
 	if (th_sh(NULL, "cp '%s' '%s'", src, h->t.genesis) != 0) {
@@ -743,7 +863,7 @@ TEST_T(http_node_curl_and_metrics, 180)
 	/* Status: the node's own figures. */
 	code = ht_curl(h->hport, "/api/v1/status", &b);
 	CHECK_EQ(code, 200);
-	CHECK(b != NULL && strstr(b, "\"ledger\":{\"height\":5") != NULL);
+	CHECK(b != NULL && strstr(b, "\"ledger\":{\"height\":7") != NULL);
 	free(b);
 	code = ht_curl(h->hport, "/api/v1/assets", &b);
 	CHECK_EQ(code, 200);
@@ -787,7 +907,7 @@ TEST_T(http_node_curl_and_metrics, 180)
 	code = ht_curl(h->hport, "/metrics", &b);
 	CHECK_EQ(code, 200);
 	CHECK(b != NULL && ht_prom_check(b) > 10);
-	CHECK(strstr(b, "\ngpuhour_ledger_height 5\n") != NULL);
+	CHECK(strstr(b, "\ngpuhour_ledger_height 7\n") != NULL);
 	CHECK(strstr(b, "gpuhour_peers{state=\"active\"} 0\n") != NULL);
 	CHECK(strstr(b, "\ngpuhour_http_errors_total ") != NULL);
 	free(b);
@@ -878,7 +998,7 @@ TEST_T(http_dashboard_chromium, 240)
 	CHECK(o != NULL);
 	/* The page rendered the API's data. */
 	CHECK(strstr(o, "<h1>gpuhour node</h1>") != NULL);
-	CHECK(strstr(o, "ledger height 5") != NULL);
+	CHECK(strstr(o, "ledger height 7") != NULL);
 	CHECK(strstr(o, h->dv.asset) != NULL);
 	CHECK(strstr(o, "H100 \"SXM\"") != NULL
 	    || strstr(o, "H100 &quot;SXM") != NULL);
@@ -892,7 +1012,10 @@ TEST_T(http_dashboard_chromium, 240)
 		CHECK(strstr(o, sl) != NULL); /* the open lease */
 	}
 	CHECK(strstr(o, ">2.00<") != NULL); /* its hours */
-	CHECK(strstr(o, "no proofs recorded") != NULL);
+	CHECK(strstr(o, "no proofs recorded") == NULL);
+	CHECK(strstr(o, "verified: signature, certificate, log #6") != NULL);
+	CHECK(strstr(o, ">1800.000<") != NULL);      /* device seconds */
+	CHECK(strstr(o, "height=\"87.0\"") != NULL); /* the 75 % bar */
 	CHECK(strstr(o, "<rect") != NULL); /* the utilization chart */
 	free(o);
 	o = NULL;
