@@ -1053,6 +1053,8 @@ struct node_http {
 	node_http_job    *head, *tail;
 	uint32_t          queued;
 	int               closing;
+	uint32_t          busy; /* nng callbacks running (node_http_cb) */
+	pthread_cond_t    idle; /* busy dropped to 0 */
 };
 
 static void
@@ -1106,13 +1108,10 @@ node_http_answer(
 
 /* nng's thread: queue the request for the worker and wake it. */
 static void
-node_http_cb(nng_aio *aio)
+node_http_cb_body(node_http *h, nng_aio *aio, nng_http_req *req)
 {
-	nng_http_req     *req = nng_aio_get_input(aio, 0);
-	nng_http_handler *hd  = nng_aio_get_input(aio, 1);
-	node_http        *h   = nng_http_handler_get_data(hd);
-	node_http_job    *j   = NULL;
-	int               refuse;
+	node_http_job *j = NULL;
+	int            refuse;
 
 	if (h->ctx.wake == NULL) {
 		node_http_answer(h, aio, nng_http_req_get_method(req),
@@ -1135,6 +1134,8 @@ node_http_cb(nng_aio *aio)
 		}
 		h->tail = j;
 		h->queued++;
+		/* Under the lock: close cannot pass while we wake. */
+		h->ctx.wake(h->ctx.arg);
 	}
 	pthread_mutex_unlock(&h->mu);
 	if (refuse) {
@@ -1144,9 +1145,26 @@ node_http_cb(nng_aio *aio)
 			free(j);
 		}
 		node_http_answer(h, aio, NULL, NULL);
-		return;
 	}
-	h->ctx.wake(h->ctx.arg);
+}
+
+static void
+node_http_cb(nng_aio *aio)
+{
+	nng_http_req     *req = nng_aio_get_input(aio, 0);
+	nng_http_handler *hd  = nng_aio_get_input(aio, 1);
+	node_http        *h   = nng_http_handler_get_data(hd);
+
+	/* Counted, so that close frees nothing a callback still uses. */
+	pthread_mutex_lock(&h->mu);
+	h->busy++;
+	pthread_mutex_unlock(&h->mu);
+	node_http_cb_body(h, aio, req);
+	pthread_mutex_lock(&h->mu);
+	if (--h->busy == 0) {
+		pthread_cond_broadcast(&h->idle);
+	}
+	pthread_mutex_unlock(&h->mu);
 }
 
 void
@@ -1193,6 +1211,7 @@ node_http_open(const char *addr, const node_web_ctx *c, node_http **out)
 	}
 	h->ctx = *c;
 	pthread_mutex_init(&h->mu, NULL);
+	pthread_cond_init(&h->idle, NULL);
 	if ((rv = nng_url_parse(&url, u)) != 0
 	    || (rv = nng_http_server_hold(&h->srv, url)) != 0
 	    || (rv = nng_http_handler_alloc(&h->hd, "/", node_http_cb)) != 0
@@ -1220,6 +1239,7 @@ fail:
 		nng_http_server_release(h->srv);
 	}
 	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->idle);
 	free(h);
 	return (node_nng_err(rv));
 }
@@ -1246,8 +1266,17 @@ node_http_close(node_http *h)
 		free(j);
 		j = next;
 	}
+	/* The queue is answered (a handler's aio must be finished before
+	 * the server stops its connection); then no new requests, and no
+	 * callback still running. */
 	nng_http_server_stop(h->srv);
+	pthread_mutex_lock(&h->mu);
+	while (h->busy > 0) {
+		pthread_cond_wait(&h->idle, &h->mu);
+	}
+	pthread_mutex_unlock(&h->mu);
 	nng_http_server_release(h->srv);
 	pthread_mutex_destroy(&h->mu);
+	pthread_cond_destroy(&h->idle);
 	free(h);
 }

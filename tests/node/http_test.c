@@ -952,6 +952,14 @@ TEST_T(http_node_curl_and_metrics, 180)
 		}
 		free(o);
 	}
+	/* Stopping while requests are in flight: a clean exit. */
+	CHECK_EQ(th_sh(NULL,
+	             "(for i in $(seq 1 60); do curl -s -m 5 -o /dev/null "
+	             "http://127.0.0.1:%d/api/v1/assets & done; wait) "
+	             ">/dev/null 2>&1 &",
+	             h->hport),
+	    0);
+	tn_sleep_ms(30);
 	CHECK_EQ(tn_stop(&h->t, 0, SIGTERM), 0);
 	/* After the stop, nothing listens. */
 	CHECK(ht_curl(h->hport, "/api/v1/status", NULL) <= 0);
