@@ -66,6 +66,13 @@ CLI_LIB_OBJS := $(filter-out $(BUILD)/obj/cli/main.o,$(CLI_OBJS))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/obj/%.o)
 BENCH_OBJS := $(BENCH_SRCS:%.c=$(BUILD)/obj/%.o)
 
+# The dashboard's static files, embedded into the library as a
+# generated C array (scripts/embed.sh).
+DASH_FILES := $(sort $(wildcard node/dashboard/*.html node/dashboard/*.css \
+	node/dashboard/*.js))
+DASH_OBJ := $(BUILD)/gen/dashboard.o
+LIB_OBJS += $(DASH_OBJ)
+
 BIN := $(BUILD)/gpuhour
 TEST_BIN := $(BUILD)/gpuhour-test
 BENCH_BIN := $(BUILD)/gpuhour-bench
@@ -101,6 +108,14 @@ $(DEPS_OK): scripts/deps.sh
 
 $(BUILD)/obj/%.o: %.c | $(DEPS_OK)
 	$(Q)mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/dashboard.c: $(DASH_FILES) scripts/embed.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)./scripts/embed.sh $@ $(DASH_FILES)
+
+$(DASH_OBJ): $(BUILD)/gen/dashboard.c | $(DEPS_OK)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 

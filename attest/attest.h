@@ -362,4 +362,12 @@ int attest_audit(const attest_transcript *t, const gpu_model *m, int n_threads,
     unsigned k, const uint8_t seed[32], const attest_tolerance *tol,
     attest_audit_report *r);
 
+/*
+ * Energy the local GPUs used since the driver loaded, from NVML
+ * (nvmlDeviceGetTotalEnergyConsumption, summed over devices): *mj in
+ * millijoules, *ndev devices read.  Self-reported.  GH_EUNSUPPORTED
+ * without the NVML library, GH_EDEVICE when no device reports it.
+ */
+int attest_nvml_energy(uint64_t *mj, unsigned *ndev);
+
 #endif /* GH_ATTEST_H */

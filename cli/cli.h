@@ -59,6 +59,9 @@ int cli_keys_main(int argc, char **argv);
 int cli_model_main(int argc, char **argv);
 int cli_run_main(int argc, char **argv);
 int cli_asset_main(int argc, char **argv);
+/* `gpuhour asset report` (cli/asset_report.c): cli_asset_main passes it
+ * on with argv[0] = "asset", argv[1] = "report". */
+int cli_asset_report_main(int argc, char **argv);
 int cli_lease_main(int argc, char **argv);
 int cli_loan_main(int argc, char **argv);
 int cli_demo_main(int argc, char **argv);

@@ -45,7 +45,9 @@ static const char cli_lease_usage[]
       "  --passphrase-env VAR  key passphrases are in $VAR\n"
       "  --json                machine-readable output\n"
       "\n"
-      "usage: gpuhour asset show [--datadir DIR] [--json] ASSET\n";
+      "usage: gpuhour asset show [--datadir DIR] [--json] ASSET\n"
+      "       gpuhour asset report ASSET [--power-price P] ... (see\n"
+      "                            'gpuhour asset report --help')\n";
 
 enum {
 	OPT_DATADIR = 256,
@@ -475,16 +477,19 @@ cli_asset_main(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2) {
-		fputs(cli_lease_usage, stderr);
+		fputs(cli_asset_show_usage, stderr);
 		return (CLI_EXIT_USAGE);
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(cli_lease_usage, stdout);
+		fputs(cli_asset_show_usage, stdout);
 		return (CLI_EXIT_OK);
+	}
+	if (strcmp(argv[1], "report") == 0) {
+		return (cli_asset_report_main(argc, argv));
 	}
 	if ((rv = cli_lease_parse(argc, argv, &a, "asset")) != 0) {
 		if (rv < 0) {
-			fputs(cli_lease_usage, stdout);
+			fputs(cli_asset_show_usage, stdout);
 			return (CLI_EXIT_OK);
 		}
 		return (rv);

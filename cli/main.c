@@ -14,7 +14,8 @@ typedef struct {
 
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
-	{ "asset", cli_asset_main, "an asset: pool, lots, accruals, pledges" },
+	{ "asset", cli_asset_main,
+	    "an asset: pool, lots, accruals, pledges; owner report" },
 	{ "audit", cli_audit_main,
 	    "spot-check a job transcript by re-running chunks on the CPU" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },

@@ -11,6 +11,7 @@
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "ledger/ledger.h"
 #include "node/jobs.h"
 #include "node/node.h"
 
@@ -193,8 +194,9 @@ cli_node_sigthread(void *arg)
 static int
 cli_node_run(const cli_node_args *a)
 {
-	node_config     *c   = NULL;
-	node            *n   = NULL;
+	node_config     *c     = NULL;
+	node            *n     = NULL;
+	ledger_store    *store = NULL;
 	gh_ed_key       *key = NULL, *jkey = NULL;
 	node_jobs       *jobs = NULL;
 	node_jobs_config jc;
@@ -268,6 +270,26 @@ cli_node_run(const cli_node_args *a)
 		ex = cli_fail(rv, "jobs: %s", jerr);
 		goto out;
 	}
+	/* The HTTP API reads the ledger store of the data dir when the
+	 * genesis file is a ledger genesis (until the node holds its own
+	 * store: then pass that one). */
+	if (c->http_listen[0] != '\0') {
+		ledger_genesis *g = malloc(sizeof(*g));
+		node_http_src   src;
+		unsigned        line = 0;
+		memset(&src, 0, sizeof(src));
+		if (g != NULL
+		    && ledger_genesis_load(c->genesis, g, &line) == GH_OK
+		    && ledger_store_open(c->data_dir, g, NULL, &store)
+		        == GH_OK) {
+			src.store = store;
+		}
+		free(g);
+		if ((rv = node_http_start(n, &src)) != GH_OK) {
+			ex = cli_fail(rv, "http api on %s", c->http_listen);
+			goto out;
+		}
+	}
 	if (pthread_create(&thr, NULL, cli_node_sigthread, n) == 0) {
 		have_thr = 1;
 	}
@@ -281,6 +303,7 @@ out:
 	node_close(n);
 	node_jobs_free(jobs);
 	gh_ed_key_free(jkey);
+	ledger_store_close(store);
 	free(c);
 	return (ex);
 }

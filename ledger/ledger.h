@@ -789,6 +789,41 @@ int ledger_bundle_verify(const ledger_bundle *b);
 int ledger_bundle_encode(const ledger_bundle *b, uint8_t **out, size_t *n);
 int ledger_bundle_decode(const uint8_t *p, size_t n, ledger_bundle *out);
 
+/* ------------------------------------------------------------------ */
+/* Read-only queries of the store (browse.c): the node's HTTP API and owner
+ * reports. Each runs in one read-only transaction of its own; callbacks get
+ * borrowed values valid for the call and return nonzero to stop.  Any
+ * thread. */
+
+/* Every asset, in id order. */
+int ledger_store_assets(ledger_store *s,
+    int (*fn)(void *arg, const ledger_id *id, const ledger_asset *a),
+    void *arg);
+/*
+ * Applied entries by position: forward from position `from`, or (when
+ * reverse) backward from `from` (UINT64_MAX: from the newest).  pos is
+ * the entry's position in the applied order, which is also its index in
+ * the transparency log.
+ */
+int ledger_store_walk(ledger_store *s, uint64_t from, int reverse,
+    int (*fn)(void *arg, uint64_t pos, const ledger_cert *c), void *arg);
+/* One applied entry's certificate by entry hash (GH_ENOENT). */
+int ledger_store_entry(ledger_store *s, const gh_hash *h, ledger_cert *out);
+/* The number of leaves of the store's log. */
+int ledger_store_log_size(ledger_store *s, uint64_t *size);
+/* The root of the first size leaves (GH_ENOENT beyond the log). */
+int ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root);
+/* The log index of an entry (GH_ENOENT). */
+int ledger_store_log_find(ledger_store *s, const gh_hash *h, uint64_t *index);
+/* Inclusion proof of index in the tree of size leaves (GH_ENOENT,
+ * GH_EINVAL as ledger_logdb_inclusion). */
+int ledger_store_log_inclusion(
+    ledger_store *s, uint64_t index, uint64_t size, ledger_inclusion *out);
+/* Latest checkpoint of each validator; *out malloc'd (free()), NULL
+ * when *n is 0. */
+int ledger_store_log_checkpoints(
+    ledger_store *s, ledger_checkpoint **out, size_t *n);
+
 /*
  * The standalone log store: an LMDB environment of its own (the CLI,
  * tests and benchmarks; the node's store uses ledger/log.h inside its own

@@ -82,4 +82,10 @@ int ledger_loan_decode(const uint8_t *p, size_t n, ledger_loan *l);
 int ledger_proof_get(MDB_txn *txn, const ledger_dbs *db, const ledger_id *id,
     ledger_proof_rec *pr);
 
+/* The store's environment, databases and log (ledger/query.c). */
+struct ledger_log;
+MDB_env           *ledger_store_env(ledger_store *s);
+const ledger_dbs  *ledger_store_dbs(const ledger_store *s);
+struct ledger_log *ledger_store_log(ledger_store *s);
+
 #endif

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "base/base.h"
+#include "ledger/ledger.h"
 
 /* ------------------------------------------------------------------ */
 /* Offers: node-signed, gossiped, not in the ledger.                  */
@@ -215,5 +216,85 @@ int market_escrow_amount(uint64_t seconds, uint64_t price, uint64_t *out);
  */
 int market_draw_split(uint64_t escrow, uint64_t drawn, uint64_t receipt_amount,
     uint32_t fee_bps, uint64_t *draw, uint64_t *fee, uint64_t *to_pool);
+
+/* ------------------------------------------------------------------ */
+/* Owner report: what an asset earned and how busy it was, computed   */
+/* from the ledger (report.c).                                        */
+
+#define MARKET_REPORT_BUCKETS_MAX 1024
+
+typedef struct {
+	ledger_id asset;
+	uint64_t  registered;  /* time of the ASSET_REGISTER entry */
+	uint64_t  now;         /* end of the period */
+	uint64_t  supply;      /* S */
+	uint64_t  revenue;     /* R: paid into the pool, micro-units */
+	uint64_t  paid_out;    /* P: claimed by share holders */
+	uint64_t  pool_direct; /* paid in by TRANSFER to the pool */
+	uint64_t  leases;      /* LEASE_OPEN entries for the asset */
+	uint64_t  leases_open; /* not yet closed or expired */
+	uint64_t  lease_s;     /* seconds leased (LEASE_OPEN expiry - start) */
+	uint64_t  escrowed;    /* escrow those leases locked */
+	uint64_t  drawn;       /* receipt amounts drawn (draws, closes) */
+	uint64_t  proofs;      /* PROOF entries on the asset's leases */
+	uint64_t  tokens;
+	uint64_t  device_ns; /* attested device time */
+	int       has_energy;
+	uint64_t  energy_mj; /* energy used, millijoules */
+	/* Utilization over time: device time per bucket of bucket_s
+	 * seconds, the last bucket ending at now. */
+	uint64_t bucket_s;
+	uint32_t nbuckets;
+	uint64_t bucket_ns[MARKET_REPORT_BUCKETS_MAX];
+	/* Private: the asset's lease ids (LEASE_OPEN hashes), sorted. */
+	ledger_id *lease_ids;
+	uint64_t  *lease_drawn;
+	uint8_t   *lease_done;
+	size_t     nlease, caplease;
+} market_report;
+
+/*
+ * Starts a report for asset at time now with nbuckets buckets of
+ * bucket_s seconds (nbuckets <= MARKET_REPORT_BUCKETS_MAX, 0 for none).
+ * Free with market_report_clear.  Any thread (caller memory).
+ */
+int  market_report_init(market_report *r, const ledger_id *asset, uint64_t now,
+     uint64_t bucket_s, uint32_t nbuckets);
+void market_report_clear(market_report *r);
+/* Feeds one applied entry (entries must come in applied order; entries
+ * of other assets are ignored).  h is the entry's hash. */
+int market_report_add(
+    market_report *r, const ledger_entry *e, const gh_hash *h);
+/* Sets the pool figures from the asset object (authoritative R, P). */
+void market_report_asset(market_report *r, const ledger_asset *a);
+/*
+ * The whole report from a store: the asset object and every applied
+ * entry in one pass.  GH_ENOENT when the asset is not registered.
+ */
+int market_report_build(ledger_store *s, const ledger_id *asset, uint64_t now,
+    uint64_t bucket_s, uint32_t nbuckets, market_report *r);
+
+/* Derived figures (presentation; the ledger itself has no floats). */
+typedef struct {
+	double utilization;          /* device time / period, 0..1 */
+	double gpu_hours_sold;       /* leased GPU-hours */
+	double gpu_hours_used;       /* attested device hours */
+	double revenue;              /* units (micro-units / 1e6) */
+	double revenue_per_gpu_hour; /* per sold hour; -1: none sold */
+	double energy_kwh;           /* -1: unknown */
+	double revenue_per_kwh;      /* -1: unknown */
+	double power_cost;           /* -1: unknown (no energy or price) */
+	double margin;               /* revenue - power cost; as above */
+} market_report_figures;
+
+/* power_price: micro-units per kWh (0: none given). */
+void market_report_figures_get(
+    const market_report *r, uint64_t power_price, market_report_figures *f);
+/*
+ * The report as one JSON object (what `asset report --json` prints and
+ * the HTTP API serves).  *out malloc'd, NUL-terminated (caller frees).
+ */
+int market_report_json(
+    const market_report *r, uint64_t power_price, char **out, size_t *n);
 
 #endif /* GH_MARKET_H */

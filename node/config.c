@@ -41,6 +41,8 @@ static const char node_config_help_text[]
       "  store_cap = 8192       gossip items kept for pull repair\n"
       "  retain_seconds = 3600  how long they are kept\n"
       "  log_level = info       warn, info or debug\n"
+      "  http_listen = 127.0.0.1:PORT  read-only HTTP API, dashboard and\n"
+      "                         /metrics on loopback (off when unset)\n"
       "  test_drop_push_pct = 0 testing: drop this % of inbound pushes\n";
 
 const char *
@@ -119,6 +121,32 @@ node_cfg_addr_ok(const char *v)
 	    && strchr(v + 6, ':') != NULL);
 }
 
+/* HOST:PORT with a loopback host: the API is for the owner only. */
+static int
+node_cfg_http_ok(const char *v)
+{
+	const char   *colon = strrchr(v, ':');
+	char         *end;
+	unsigned long port;
+	size_t        hl;
+
+	if (colon == NULL || strlen(v) > NODE_ADDR_MAX - 8) {
+		return (0);
+	}
+	hl = (size_t) (colon - v);
+	if (!((hl == 9 && strncmp(v, "127.0.0.1", 9) == 0)
+	        || (hl == 9 && strncmp(v, "localhost", 9) == 0)
+	        || (hl == 5 && strncmp(v, "[::1]", 5) == 0))) {
+		return (0);
+	}
+	if (colon[1] < '0' || colon[1] > '9') {
+		return (0);
+	}
+	errno = 0;
+	port  = strtoul(colon + 1, &end, 10);
+	return (errno == 0 && *end == '\0' && port >= 1 && port <= 65535);
+}
+
 static int
 node_cfg_seed(node_config *c, const char *v)
 {
@@ -168,6 +196,13 @@ node_cfg_set(node_config *c, const char *k, char *v)
 			return (GH_EINVAL);
 		}
 		return (node_cfg_str(c->listen, sizeof(c->listen), v));
+	}
+	if (strcmp(k, "http_listen") == 0) {
+		if (!node_cfg_http_ok(v)) {
+			return (GH_EINVAL);
+		}
+		return (
+		    node_cfg_str(c->http_listen, sizeof(c->http_listen), v));
 	}
 	if (strcmp(k, "seed") == 0) {
 		return (node_cfg_seed(c, v));

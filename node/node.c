@@ -24,6 +24,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "node/priv.h"
+#include "node/web.h"
 
 #define NODE_PEERS_MAX     512  /* known peers kept */
 #define NODE_CONNS_MAX     320  /* outbound connections (peers + seeds) */
@@ -204,6 +205,9 @@ struct node {
 	uint64_t    next_gossip_ms, next_pex_ms, next_sync_ms;
 	uint64_t    next_slow_ms;
 	uint64_t    next_tick_ms;
+
+	node_http    *http; /* HTTP API (http.c); NULL when off */
+	node_metrics *metrics;
 };
 
 /* ------------------------------------------------------------------ */
@@ -2304,7 +2308,8 @@ node_open(const node_config *c, gh_ed_key *key, node **out)
 	if ((n->store = calloc(c->store_cap, sizeof(*n->store))) == NULL
 	    || node_idmap_init(&n->store_map, c->store_cap) != GH_OK
 	    || node_seen_new(c->seen_cap, &n->seen) != GH_OK
-	    || node_seen_new(65536, &n->replay) != GH_OK) {
+	    || node_seen_new(65536, &n->replay) != GH_OK
+	    || node_metrics_new(&n->metrics) != GH_OK) {
 		goto fail;
 	}
 
@@ -2617,6 +2622,7 @@ node_run(node *n)
 		if (o != NULL) {
 			node_out_finish(n, o);
 		}
+		node_http_poll(n->http);
 		if (node_mono_ms() >= n->next_tick_ms) {
 			n->next_tick_ms = node_mono_ms() + NODE_TICK_MS / 2;
 			node_tick(n);
@@ -2632,6 +2638,8 @@ node_close(node *n)
 	if (n == NULL) {
 		return;
 	}
+	/* The HTTP server first: it answers what it still holds. */
+	node_http_close(n->http);
 	/* Closing the sockets aborts every aio; then the aios are freed
 	 * (which waits for their callbacks) before what they point to. */
 	if (n->rep_open) {
@@ -2689,5 +2697,59 @@ node_close(node *n)
 	pthread_mutex_destroy(&n->mtx);
 	pthread_cond_destroy(&n->cv);
 	gh_ed_key_free(n->key);
+	node_metrics_free(n->metrics);
 	free(n);
+}
+
+/* ------------------------------------------------------------------ */
+/* HTTP API hooks (the server itself is http.c). */
+
+static void
+node_http_status(void *arg, node_status *out)
+{
+	node_fill_status(arg, out);
+}
+
+static void
+node_http_wake(void *arg)
+{
+	node *n = arg;
+
+	pthread_mutex_lock(&n->mtx);
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mtx);
+}
+
+int
+node_http_start(node *n, const node_http_src *src)
+{
+	node_web_ctx c;
+	int          rv;
+
+	if (n->cfg.http_listen[0] == '\0') {
+		return (GH_OK);
+	}
+	if (n->http != NULL) {
+		return (GH_EEXIST);
+	}
+	memset(&c, 0, sizeof(c));
+	if (src != NULL) {
+		c.src = *src;
+	}
+	c.metrics = n->metrics;
+	c.arg     = n;
+	c.status  = node_http_status;
+	c.wake    = node_http_wake;
+	if ((rv = node_http_open(n->cfg.http_listen, &c, &n->http)) != GH_OK) {
+		return (rv);
+	}
+	NLOG(n, "info", "msg=\"http api listening\" addr=%s",
+	    n->cfg.http_listen);
+	return (GH_OK);
+}
+
+node_metrics *
+node_metrics_of(node *n)
+{
+	return (n->metrics);
 }

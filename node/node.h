@@ -239,7 +239,8 @@ typedef struct {
 	uint32_t store_cap;     /* items kept for pull repair */
 	uint32_t retain_s;      /* how long items are kept */
 	uint32_t drop_push_pct; /* test knob: drop % of inbound pushes */
-	int      log_debug;     /* 1 debug, 0 info, -1 warn */
+	char     http_listen[NODE_ADDR_MAX + 1]; /* "127.0.0.1:PORT"; "" off */
+	int      log_debug;                      /* 1 debug, 0 info, -1 warn */
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -464,5 +465,54 @@ int node_ann_decode(const uint8_t *p, size_t n, node_ann *a);
 int node_ann_sign(node_ann *a, const gh_ed_key *k);
 /* The hash that links chains: hash(GH_TAG_MESSAGE, encoding). */
 void node_ann_hash(const node_ann *a, gh_hash *out);
+
+/* ------------------------------------------------------------------ */
+/* Read-only HTTP API, dashboard and Prometheus metrics on loopback
+ * (http.c, metrics.c, dashboard/).  See docs/http-api.md. */
+
+typedef struct ledger_store ledger_store;
+typedef struct market_book  market_book;
+
+/* Where the HTTP API reads from (handles borrowed; NULL: the endpoints
+ * that need it answer 503).  The book is read on the worker thread. */
+typedef struct {
+	ledger_store *store;
+	market_book  *book;
+} node_http_src;
+
+/*
+ * Starts the HTTP server on cfg.http_listen (nothing when it is empty):
+ * after node_open, before node_run; node_close stops it.  Requests are
+ * answered on the worker thread (nng's HTTP callbacks only queue
+ * them).  GH_EEXIST when already started.  Main thread.
+ */
+int node_http_start(node *n, const node_http_src *src);
+
+/*
+ * Counters and gauges the node's subsystems update for /metrics (any
+ * thread: atomics).  The node owns one (node_metrics_of).
+ */
+typedef enum {
+	NODE_M_JOBS = 0,  /* counter: jobs served */
+	NODE_M_TOKENS,    /* counter: tokens generated */
+	NODE_M_DEVICE_NS, /* counter: attested device time, ns */
+	NODE_M_REVENUE,   /* counter: micro-units drawn into pools */
+	NODE_M_CERTIFIED, /* counter: entries this node certified */
+	NODE_M_PROOFS,    /* counter: utilization proofs recorded */
+	NODE_M_HTTP_REQS, /* counter: HTTP requests answered */
+	NODE_M_HTTP_ERRS, /* counter: HTTP requests answered 4xx/5xx */
+	NODE_M_COUNT
+} node_metric;
+typedef struct node_metrics node_metrics;
+int                         node_metrics_new(node_metrics **out);
+void                        node_metrics_free(node_metrics *m); /* NULL ok */
+void     node_metrics_add(node_metrics *m, node_metric which, uint64_t v);
+uint64_t node_metrics_value(const node_metrics *m, node_metric which);
+/* Gauge: GPU utilization in parts per million (0..1000000). */
+void node_metrics_set_utilization(node_metrics *m, uint32_t ppm);
+/* Histogram: one certification latency (entry signed -> certified). */
+void node_metrics_cert_latency(node_metrics *m, uint64_t us);
+/* The node's metrics (valid until node_close). */
+node_metrics *node_metrics_of(node *n);
 
 #endif /* GH_NODE_H */

@@ -2,10 +2,20 @@
 # Installs the Debian packages gpuhour builds and tests with.
 # Called by the Makefile when a library is missing; safe to run by hand.
 # As root it runs apt-get; otherwise it prints the exact command and fails.
+#
+#   deps.sh          the build's and the test suite's packages
+#   deps.sh --test   also the large optional test tools: chromium (the
+#                    dashboard test) and prometheus (its promtool checks
+#                    /metrics); CI installs them, the tests skip or fall
+#                    back when they are absent elsewhere
 set -eu
 
 pkgs="libsodium-dev libsecp256k1-dev libnng-dev liblmdb-dev pkg-config clang
 libclang-rt-14-dev libomp-dev curl"
+test_pkgs="chromium prometheus"
+if [ "${1:-}" = "--test" ]; then
+	pkgs="$pkgs $test_pkgs"
+fi
 # The tests override the list to check the messages.
 pkgs="${GH_DEPS_PKGS:-$pkgs}"
 
