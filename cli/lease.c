@@ -43,11 +43,16 @@ static const char cli_lease_usage[]
       "  --node-key FILE       the provider's node key file\n"
       "  --receipt-key FILE    the renter's receipt key (a node-kind key)\n"
       "  --passphrase-env VAR  key passphrases are in $VAR\n"
-      "  --json                machine-readable output\n"
+      "  --json                machine-readable output\n";
+
+static const char cli_asset_show_usage[]
+    = "usage: gpuhour asset show [--datadir DIR] [--json] ASSET\n"
+      "       gpuhour asset report ASSET [--datadir DIR] [--power-price P]\n"
+      "                            [--energy-kwh E] [--no-nvml] [--json]\n"
       "\n"
-      "usage: gpuhour asset show [--datadir DIR] [--json] ASSET\n"
-      "       gpuhour asset report ASSET [--power-price P] ... (see\n"
-      "                            'gpuhour asset report --help')\n";
+      "show prints an asset's revenue pool, its share lots, what each lot\n"
+      "has accrued, and which lots are pledged to a loan.  report is the\n"
+      "owner's report (see 'gpuhour asset report --help').\n";
 
 enum {
 	OPT_DATADIR = 256,
