@@ -78,6 +78,17 @@ node_jobs_handle(void *arg, const gh_ed_pub *peer, const uint8_t *req,
 	}
 	gh_put_u8(out, NODE_JOBS_OK);
 	gh_put_str(out, NODE_BODY_MAX, sealed, sealedn);
+	/* What /metrics reports: jobs, tokens and attested device time. */
+	{
+		node_metrics *m = node_metrics_of(j->n);
+		node_metrics_add(m, NODE_M_JOBS, 1);
+		for (uint32_t i = 0; i < t.n_results; i++) {
+			node_metrics_add(
+			    m, NODE_M_TOKENS, t.results[i].proof.n_out);
+			node_metrics_add(
+			    m, NODE_M_DEVICE_NS, t.results[i].proof.device_ns);
+		}
+	}
 out:
 	if (pt != NULL) {
 		sodium_memzero(pt, ptn);
