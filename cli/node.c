@@ -149,6 +149,7 @@ cli_node_run(const cli_node_args *a)
 {
 	node_config    *c   = NULL;
 	node           *n   = NULL;
+	node_ledger    *led = NULL;
 	gh_ed_key      *key = NULL;
 	gh_keyfile_info info;
 	char            path[PATH_MAX];
@@ -200,10 +201,16 @@ cli_node_run(const cli_node_args *a)
 		    rv, "node %s (data dir %s)", c->listen, c->data_dir);
 		goto out;
 	}
+	if (c->ledger && (rv = node_ledger_attach(n, c, &led)) != GH_OK) {
+		ex = cli_fail(
+		    rv, "ledger in %s (genesis %s)", c->data_dir, c->genesis);
+		goto out;
+	}
 	if (pthread_create(&thr, NULL, cli_node_sigthread, n) == 0) {
 		have_thr = 1;
 	}
 	rv = node_run(n);
+	node_ledger_stop(led);
 	ex = rv == GH_OK ? CLI_EXIT_OK : cli_fail(rv, "node");
 	if (have_thr) {
 		pthread_kill(thr, SIGUSR1);
@@ -211,6 +218,7 @@ cli_node_run(const cli_node_args *a)
 	}
 out:
 	node_close(n);
+	node_ledger_free(led);
 	free(c);
 	return (ex);
 }

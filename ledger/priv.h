@@ -74,4 +74,10 @@ int ledger_lot_get(
     MDB_txn *txn, const ledger_dbs *db, const ledger_id *id, ledger_lot *l);
 int ledger_lot_decode(const uint8_t *p, size_t n, ledger_lot *l);
 
+/* The store's environment, databases and log (ledger/query.c). */
+struct ledger_log;
+MDB_env           *ledger_store_env(ledger_store *s);
+const ledger_dbs  *ledger_store_dbs(const ledger_store *s);
+struct ledger_log *ledger_store_log(ledger_store *s);
+
 #endif

@@ -1744,3 +1744,24 @@ out:
 	mdb_txn_abort(txn);
 	return (rv);
 }
+
+/* ------------------------------------------------------------------ */
+/* Accessors for ledger/query.c (private: ledger/priv.h). */
+
+MDB_env *
+ledger_store_env(ledger_store *s)
+{
+	return (s->env);
+}
+
+const ledger_dbs *
+ledger_store_dbs(const ledger_store *s)
+{
+	return (&s->db);
+}
+
+ledger_log *
+ledger_store_log(ledger_store *s)
+{
+	return (s->log);
+}

@@ -204,6 +204,13 @@ struct node {
 	uint64_t    next_gossip_ms, next_pex_ms, next_sync_ms;
 	uint64_t    next_slow_ms;
 	uint64_t    next_tick_ms;
+	struct {
+		void (*fn)(void *arg);
+		void    *arg;
+		uint32_t every_ms;
+		uint64_t next_ms;
+	} timers[8];
+	int ntimers;
 };
 
 /* ------------------------------------------------------------------ */
@@ -1384,11 +1391,15 @@ node_digest_send(node *n, int ci)
 	gh_writer_free(&w);
 }
 
+static void node_front_done(
+    node *n, node_out *o, int err, const uint8_t *body, size_t len);
+
 static void
 node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 {
 	node_items_iter iter;
 	node_item       it;
+	uint32_t        count = 0;
 
 	if (err != GH_OK) {
 		return;
@@ -1405,6 +1416,22 @@ node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 		}
 		rv = node_ingest(n, it.kind, it.payload, it.len, o->peer, 0);
 		node_peer_pen(n, o->peer, node_pen_for(rv));
+		count++;
+	}
+	/* A full range: there is more; ask again now rather than at the
+	 * next sync interval. */
+	if (count >= NODE_ITEMS_MAX / 4 && o->conn >= 0
+	    && n->conns[o->conn].used && n->conns[o->conn].up) {
+		uint8_t   kb[5] = { o->kind, 0, 0, 0, 0 };
+		node_out *q;
+		if (n->kinds[o->kind].flush != NULL) {
+			n->kinds[o->kind].flush(n->kinds[o->kind].arg);
+		}
+		q = node_out_send(n, o->conn, NODE_MSG_SYNC_FRONT, kb,
+		    sizeof(kb), node_front_done);
+		if (q != NULL) {
+			q->kind = kb[0];
+		}
 	}
 }
 
@@ -2200,6 +2227,36 @@ node_register_ctl(node *n, const node_ctl_cmd *c)
 	return (GH_OK);
 }
 
+int
+node_register_timer(
+    node *n, uint32_t every_ms, void (*fn)(void *arg), void *arg)
+{
+	if (fn == NULL || every_ms == 0) {
+		return (GH_EINVAL);
+	}
+	if (n->ntimers == (int) (sizeof(n->timers) / sizeof(n->timers[0]))) {
+		return (GH_EFULL);
+	}
+	n->timers[n->ntimers].fn       = fn;
+	n->timers[n->ntimers].arg      = arg;
+	n->timers[n->ntimers].every_ms = every_ms;
+	n->timers[n->ntimers].next_ms  = node_mono_ms() + every_ms;
+	n->ntimers++;
+	return (GH_OK);
+}
+
+const gh_ed_key *
+node_key_get(const node *n)
+{
+	return (n->key);
+}
+
+const node_config *
+node_cfg_get(const node *n)
+{
+	return (&n->cfg);
+}
+
 void
 node_pub(const node *n, gh_ed_pub *out)
 {
@@ -2616,6 +2673,18 @@ node_run(node *n)
 		}
 		if (o != NULL) {
 			node_out_finish(n, o);
+		}
+		for (int k = 0; k <= NODE_KIND_MAX; k++) {
+			if (n->has_kind[k] && n->kinds[k].flush != NULL) {
+				n->kinds[k].flush(n->kinds[k].arg);
+			}
+		}
+		for (int t = 0; t < n->ntimers; t++) {
+			if (node_mono_ms() >= n->timers[t].next_ms) {
+				n->timers[t].next_ms
+				    = node_mono_ms() + n->timers[t].every_ms;
+				n->timers[t].fn(n->timers[t].arg);
+			}
 		}
 		if (node_mono_ms() >= n->next_tick_ms) {
 			n->next_tick_ms = node_mono_ms() + NODE_TICK_MS / 2;

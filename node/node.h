@@ -240,6 +240,9 @@ typedef struct {
 	uint32_t retain_s;      /* how long items are kept */
 	uint32_t drop_push_pct; /* test knob: drop % of inbound pushes */
 	int      log_debug;     /* 1 debug, 0 info, -1 warn */
+	int      ledger;        /* the genesis is a ledger genesis */
+	uint32_t checkpoint_s;  /* validators sign a checkpoint this often */
+	char     book[1024];    /* offer book file; empty: <data_dir>/book */
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -289,6 +292,9 @@ typedef struct {
 	    void *arg, const uint8_t *theirs, size_t n, gh_writer *req);
 	int (*range)(void *arg, const uint8_t *req, size_t n, uint32_t max,
 	    gh_writer *out);
+	/* Optional: apply may queue its writes; flush commits them.  The
+	 * node calls it after each frame it handles (worker thread). */
+	void (*flush)(void *arg);
 } node_kind;
 
 /* Writes a node_items list: call node_items_put for each item, then
@@ -355,6 +361,10 @@ int node_open(const node_config *c, gh_ed_key *key, node **out);
 int node_register_kind(node *n, const node_kind *k);
 int node_register_request(node *n, const node_req_kind *k);
 int node_register_ctl(node *n, const node_ctl_cmd *c);
+/* Calls fn(arg) on the worker thread about every every_ms (at most 8
+ * timers; GH_EFULL).  After node_open, before node_run. */
+int node_register_timer(
+    node *n, uint32_t every_ms, void (*fn)(void *arg), void *arg);
 /* Runs the worker loop on the calling thread until node_stop. */
 int node_run(node *n);
 /* Asks node_run to return (any thread, async-signal-unsafe). */
@@ -464,5 +474,40 @@ int node_ann_decode(const uint8_t *p, size_t n, node_ann *a);
 int node_ann_sign(node_ann *a, const gh_ed_key *k);
 /* The hash that links chains: hash(GH_TAG_MESSAGE, encoding). */
 void node_ann_hash(const node_ann *a, gh_hash *out);
+
+/* ------------------------------------------------------------------ */
+/* The ledger on the node (ledger_kinds.c). */
+
+/*
+ * Opens the ledger store in c->data_dir for the genesis c->genesis and
+ * registers, on n: the kinds equivocation (16, priority), certificate
+ * (17, with sync by applied position) and checkpoint (19); the vote
+ * request (16), answered when the node's key is in the committee; a
+ * checkpoint timer (validators); the control commands ledger-info,
+ * ledger-account, ledger-history, ledger-has, ledger-submit and
+ * ledger-verify.  *out is freed with node_ledger_free after
+ * node_close.  Main thread, after node_open, before node_run.
+ */
+typedef struct node_ledger node_ledger;
+int node_ledger_attach(node *n, const node_config *c, node_ledger **out);
+/* After node_run returns, before node_close: commits what is queued and
+ * stops answering submissions. */
+void node_ledger_stop(node_ledger *l); /* NULL ok */
+void node_ledger_free(node_ledger *l); /* NULL ok */
+
+/* Reply of ledger-info. */
+typedef struct {
+	gh_hash  netid;
+	uint64_t applied;
+	uint64_t pending;
+	uint64_t equivs;
+	gh_hash  state;
+	uint64_t log_size;
+	uint8_t  log_root[32];
+	uint8_t  validator;   /* this node votes */
+	uint32_t checkpoints; /* validators whose checkpoint is held */
+} node_ledger_info;
+int node_ledger_info_encode(const node_ledger_info *i, gh_writer *w);
+int node_ledger_info_decode(const uint8_t *p, size_t n, node_ledger_info *i);
 
 #endif /* GH_NODE_H */
