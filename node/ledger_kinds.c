@@ -661,11 +661,9 @@ nl_ctl_submit(
 		rv = node_request(
 		    n, m, NODE_REQ_VOTE, req, len, nl_submit_reply, sb);
 		if (rv != GH_OK) {
-			/* Not connected: one vote fewer. */
+			/* Not connected: one vote fewer (GH_EQUORUM if too
+			 * few remain). */
 			sb->outstanding--;
-			if (sb->err == GH_OK) {
-				sb->err = rv;
-			}
 		}
 	}
 	nl_submit_reply(sb, GH_ECLOSED, NULL, 0); /* drops the hold */

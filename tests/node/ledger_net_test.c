@@ -4,6 +4,9 @@
  * by votes collected over the network, gossiped, synced to a late and a
  * restarted node, and still certified with one validator killed.
  */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
 #include "ledger/ledger.h"
 #include "tests/harness.h"
 #include "tests/node/net_util.h"
@@ -194,6 +197,7 @@ ln_body(ln_net *L)
 	/* A node started late catches up. */
 	CHECK_OK(tn_start(&L->t, 5));
 	CHECK_OK(ln_wait_balance(L, all, L->bhex, 1234, 60000));
+	CHECK_OK(tn_wait_peers(&L->t, 5, 5, 30000));
 
 	/* f = 1: with validator 3 killed, entries are still certified. */
 	CHECK(tn_stop(&L->t, 3, SIGKILL) == -1);
@@ -210,6 +214,7 @@ ln_body(ln_net *L)
 	CHECK_EQ(ln_wallet(L, 4, args), 0);
 	CHECK_OK(tn_start(&L->t, 5));
 	CHECK_OK(ln_wait_balance(L, all & ~(1ull << 3), L->bhex, 2000, 60000));
+	CHECK_OK(tn_wait_peers(&L->t, 5, 3, 30000));
 	CHECK_OK(ln_info(L, 0, &i0));
 	CHECK_OK(ln_info(L, 5, &i5));
 	CHECK_EQ(i0.applied, 4);
@@ -240,5 +245,285 @@ TEST_T(ledger_net_six_nodes, 400)
 	static ln_net L;
 
 	ln_body(&L);
+	tn_teardown(&L.t);
+}
+
+/* ------------------------------------------------------------------ */
+/* A hostile peer gossiping certificates with bad signatures and too few
+ * votes: refused, scored down and banned; the network keeps working. */
+
+typedef struct {
+	nng_socket s;
+	gh_ed_key *key;
+	gh_ed_pub  pub;
+	gh_hash    netid;
+	gh_ed_pub  to;
+	uint64_t   nonce;
+} lh;
+
+static int
+lh_open(lh *h, const tn_net *t, int target)
+{
+	char url[64];
+
+	memset(h, 0, sizeof(*h));
+	if (gh_ed_key_new(&h->key) != GH_OK || nng_req0_open(&h->s) != 0) {
+		return (GH_ENOMEM);
+	}
+	gh_ed_key_pub(h->key, &h->pub);
+	h->netid = t->netid;
+	h->to    = t->pub[target];
+	nng_socket_set_ms(h->s, NNG_OPT_RECVTIMEO, 700);
+	nng_socket_set_ms(h->s, NNG_OPT_SENDTIMEO, 700);
+	nng_socket_set_ms(h->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(h->s, NNG_OPT_RECONNMINT, 50);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", t->port[target]);
+	return (nng_dial(h->s, url, NULL, 0) == 0 ? GH_OK : GH_ECLOSED);
+}
+
+static void
+lh_close(lh *h)
+{
+	nng_close(h->s);
+	gh_ed_key_free(h->key);
+}
+
+/* Builds a signed frame. */
+static int
+lh_frame(lh *h, uint8_t type, const gh_hash *netid, const uint8_t *body,
+    size_t len, uint8_t **out, size_t *n)
+{
+	node_env e;
+
+	memset(&e, 0, sizeof(e));
+	e.type     = type;
+	e.netid    = *netid;
+	e.from     = h->pub;
+	e.to       = h->to;
+	e.time_ms  = gh_time_now() * 1000;
+	e.nonce    = ++h->nonce;
+	e.body     = body;
+	e.body_len = (uint32_t) len;
+	return (node_env_encode(&e, h->key, out, n));
+}
+
+/* Sends raw bytes; returns the reply's status, GH_ETIMEDOUT when none
+ * came (dropped), GH_ECLOSED when the connection failed. */
+static int
+lh_send(lh *h, const uint8_t *p, size_t n)
+{
+	nng_msg       *m = NULL;
+	node_env       e;
+	uint16_t       st;
+	const uint8_t *b;
+	uint32_t       bl;
+	int            rv;
+
+	if ((rv = nng_send(h->s, (void *) p, n, 0)) != 0) {
+		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
+	}
+	if ((rv = nng_recvmsg(h->s, &m, 0)) != 0) {
+		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
+	}
+	rv = node_env_decode(nng_msg_body(m), nng_msg_len(m), &e);
+	if (rv == GH_OK) {
+		rv = node_env_verify(&e);
+	}
+	if (rv == GH_OK) {
+		rv = node_reply_decode(e.body, e.body_len, &st, &b, &bl);
+	}
+	nng_msg_free(m);
+	return (rv == GH_OK ? (int) st : GH_EPROTO);
+}
+
+static int
+lh_req(lh *h, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t *f = NULL;
+	size_t   n;
+	int      rv;
+
+	if ((rv = lh_frame(h, type, &h->netid, body, len, &f, &n)) != GH_OK) {
+		return (rv);
+	}
+	rv = lh_send(h, f, n);
+	free(f);
+	return (rv);
+}
+
+static int
+lh_hello(lh *h)
+{
+	node_hello hl;
+	gh_writer  w;
+	int        rv;
+
+	memset(&hl, 0, sizeof(hl));
+	snprintf(hl.addr, sizeof(hl.addr), "tcp://127.0.0.1:1");
+	hl.boot = 7;
+	gh_writer_init(&w);
+	(void) node_hello_encode(&hl, &w);
+	rv = lh_req(h, NODE_MSG_HELLO, w.p, w.len);
+	gh_writer_free(&w);
+	return (rv);
+}
+
+/* PUSHes a certificate of a mint signed by the issuer, with nv votes
+ * signed by keys[] (bad: a vote signature flipped). */
+static int
+lh_push_cert(lh *h, ln_net *L, gh_ed_key **keys, int nv, int bad, uint64_t amt)
+{
+	gh_acct_key *ik = NULL;
+	ledger_cert *c  = calloc(1, sizeof(*c));
+	gh_writer    it;
+	uint8_t     *p = NULL;
+	size_t       n;
+	gh_hash      vh;
+	int          rv;
+
+	if (c == NULL) {
+		return (GH_ENOMEM);
+	}
+	if ((rv = gh_keyfile_open_account(L->issuer, NULL, 0, &ik)) != GH_OK) {
+		free(c);
+		return (rv);
+	}
+	c->entry.kind   = LEDGER_MINT;
+	c->entry.scheme = LEDGER_SCHEME_ACCOUNT;
+	c->entry.netid  = L->t.netid;
+	gh_acct_key_pub(ik, (gh_acct_pub *) (void *) c->entry.author);
+	c->entry.seq  = 1;
+	c->entry.time = gh_time_now();
+	(void) gh_hex_decode(L->ahex, c->entry.body.mint.to.b, 32);
+	c->entry.body.mint.amount = amt;
+	(void) ledger_entry_sign_account(&c->entry, ik);
+	ledger_entry_hash(&c->entry, &c->hash);
+	ledger_vote_hash(&L->t.netid, &c->hash, &vh);
+	for (int i = 0; i < nv; i++) {
+		gh_ed_key_pub(keys[i], &c->voter[i]);
+		gh_ed_sign(keys[i], &vh, &c->vsig[i]);
+	}
+	/* Sorted by key, as the encoding wants. */
+	for (int i = 0; i < nv; i++) {
+		for (int j = i + 1; j < nv; j++) {
+			if (memcmp(c->voter[j].b, c->voter[i].b, 32) < 0) {
+				gh_ed_pub ta = c->voter[i];
+				gh_sig    ts = c->vsig[i];
+				c->voter[i]  = c->voter[j];
+				c->vsig[i]   = c->vsig[j];
+				c->voter[j]  = ta;
+				c->vsig[j]   = ts;
+			}
+		}
+	}
+	if (bad) {
+		c->vsig[0].b[3] ^= 0x10;
+	}
+	c->nvotes = (uint32_t) nv;
+	rv        = ledger_cert_encode(c, &p, &n);
+	gh_acct_key_free(ik);
+	free(c);
+	if (rv != GH_OK) {
+		return (rv);
+	}
+	gh_writer_init(&it);
+	gh_put_u8(&it, NODE_KIND_CERT);
+	gh_put_str(&it, NODE_BODY_MAX, p, n);
+	rv = lh_req(h, NODE_MSG_PUSH, it.p, it.len);
+	gh_writer_free(&it);
+	free(p);
+	return (rv);
+}
+
+static int
+lh_banned(const tn_net *t, int i, const gh_ed_pub *pub)
+{
+	uint8_t  *b = NULL;
+	size_t    bl;
+	gh_reader r;
+	uint32_t  c;
+	int       banned = 0;
+
+	if (tn_ctl(t, i, "peers", NULL, 0, &b, &bl) != GH_OK) {
+		return (0);
+	}
+	gh_reader_init(&r, b, bl);
+	if (gh_get_u32(&r, &c) == GH_OK) {
+		for (uint32_t k = 0; k < c; k++) {
+			node_peer_row row;
+			if (node_peer_row_decode(&r, &row) != GH_OK) {
+				break;
+			}
+			if (memcmp(row.pub.b, pub->b, 32) == 0) {
+				banned = row.banned_until > 0;
+			}
+		}
+	}
+	free(b);
+	return (banned);
+}
+
+static void
+lh_body(ln_net *L, lh *h)
+{
+	gh_ed_key *keys[LN_VALS] = { NULL };
+	gh_ed_key *rnd[3]        = { NULL };
+	char       path[PATH_MAX + 32];
+	char       args[2 * PATH_MAX + 256];
+	uint64_t   bal;
+	int        rv, banned = 0;
+
+	CHECK_OK(ln_setup(L));
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(tn_start(&L->t, i));
+	}
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(tn_wait_peers(&L->t, i, 4, 30000));
+	}
+	/* The test holds the validators' keys, so it can forge a
+	 * certificate with a broken vote signature. */
+	for (int i = 0; i < LN_VALS; i++) {
+		snprintf(path, sizeof(path), "%s/node.key", L->t.dir[i]);
+		CHECK_OK(gh_keyfile_open_node(path, NULL, 0, &keys[i]));
+	}
+	for (int i = 0; i < 3; i++) {
+		CHECK_OK(gh_ed_key_new(&rnd[i]));
+	}
+	CHECK_OK(lh_open(h, &L->t, 4));
+	CHECK_OK(lh_hello(h));
+	/* Too few votes (2 of the 3 needed), votes by non-members, a bad
+	 * vote signature: each refused. */
+	CHECK_ERR(lh_push_cert(h, L, keys, 2, 0, 5), GH_EQUORUM);
+	CHECK_ERR(lh_push_cert(h, L, rnd, 3, 0, 6), GH_EQUORUM);
+	CHECK_ERR(lh_push_cert(h, L, keys, 3, 1, 7), GH_EBADSIG);
+	/* Keep at it until banned (bounded). */
+	for (int i = 0; i < 20 && !banned; i++) {
+		rv = lh_push_cert(h, L, keys, 3, 1, 8 + (uint64_t) i);
+		CHECK(rv != GH_OK);
+		banned = lh_banned(&L->t, 4, &h->pub);
+	}
+	CHECK(banned);
+	CHECK_OK(ln_balance(L, 4, L->ahex, &bal));
+	CHECK_EQ(bal, 0);
+	/* The network still certifies. */
+	snprintf(args, sizeof(args), "mint --key '%s' --to %s --amount 42",
+	    L->issuer, L->ahex);
+	CHECK_EQ(ln_wallet(L, 4, args), 0);
+	CHECK_OK(ln_wait_balance(L, 0x1f, L->ahex, 42, 30000));
+	for (int i = 0; i < LN_VALS; i++) {
+		gh_ed_key_free(keys[i]);
+	}
+	for (int i = 0; i < 3; i++) {
+		gh_ed_key_free(rnd[i]);
+	}
+}
+
+TEST_T(ledger_net_hostile_certificates, 300)
+{
+	static ln_net L;
+	static lh     h;
+
+	lh_body(&L, &h);
+	lh_close(&h);
 	tn_teardown(&L.t);
 }
