@@ -57,5 +57,9 @@ int cli_wallet_main(int argc, char **argv);
  * them on with argv[0] = "ledger", argv[1] the verb. */
 int cli_ledger_log_main(int argc, char **argv);
 int cli_node_main(int argc, char **argv);
+/* cli/market.c: the market through a running node. */
+int cli_offer_main(int argc, char **argv);
+int cli_market_main(int argc, char **argv);
+int cli_asset_main(int argc, char **argv);
 
 #endif

@@ -14,11 +14,15 @@ typedef struct {
 
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
+	{ "asset", cli_asset_main,
+	    "register this node's machine as an asset" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
 	{ "keys", cli_keys_main, "create and show account and node keys" },
 	{ "ledger", cli_ledger_main,
 	    "the ledger: genesis, show, verify, log proofs" },
+	{ "market", cli_market_main, "list and match offers held by a node" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "offer", cli_offer_main, "publish this node's offer" },
 	{ "shares", cli_shares_main,
 	    "revenue shares: register, holders, "
 	    "transfer, claim" },

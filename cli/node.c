@@ -150,6 +150,7 @@ cli_node_run(const cli_node_args *a)
 	node_config    *c   = NULL;
 	node           *n   = NULL;
 	node_ledger    *led = NULL;
+	node_market    *mkt = NULL;
 	gh_ed_key      *key = NULL;
 	gh_keyfile_info info;
 	char            path[PATH_MAX];
@@ -206,11 +207,17 @@ cli_node_run(const cli_node_args *a)
 		    rv, "ledger in %s (genesis %s)", c->data_dir, c->genesis);
 		goto out;
 	}
+	if (c->ledger && (rv = node_market_attach(n, c, led, &mkt)) != GH_OK) {
+		ex = cli_fail(rv, "offer book in %s", c->data_dir);
+		goto out;
+	}
 	if (pthread_create(&thr, NULL, cli_node_sigthread, n) == 0) {
 		have_thr = 1;
 	}
 	rv = node_run(n);
 	node_ledger_stop(led);
+	node_market_free(mkt);
+	mkt = NULL;
 	ex = rv == GH_OK ? CLI_EXIT_OK : cli_fail(rv, "node");
 	if (have_thr) {
 		pthread_kill(thr, SIGUSR1);
@@ -218,6 +225,7 @@ cli_node_run(const cli_node_args *a)
 	}
 out:
 	node_close(n);
+	node_market_free(mkt);
 	node_ledger_free(led);
 	free(c);
 	return (ex);

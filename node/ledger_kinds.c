@@ -167,7 +167,9 @@ nl_cert_apply(void *arg, const uint8_t *p, size_t n, gh_hash *unlocks)
 	ledger_cert *c;
 	int          rv;
 
-	(void) unlocks; /* the store keeps its own pending table */
+	/* The store keeps its own pending table for entries.  An asset's
+	 * registration is committed at once and named in *unlocks: offers
+	 * for it may be waiting in the node's unchecked table. */
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		return (GH_ENOMEM);
 	}
@@ -176,7 +178,10 @@ nl_cert_apply(void *arg, const uint8_t *p, size_t n, gh_hash *unlocks)
 		return (rv);
 	}
 	l->q[l->nq++] = c;
-	if (l->nq == NL_QUEUE) {
+	if (c->entry.kind == LEDGER_ASSET_REGISTER) {
+		*unlocks = c->hash;
+		nl_flush(l);
+	} else if (l->nq == NL_QUEUE) {
 		nl_flush(l);
 	}
 	return (GH_OK);
@@ -933,6 +938,12 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 fail:
 	node_ledger_free(l);
 	return (rv);
+}
+
+struct ledger_store *
+node_ledger_store(node_ledger *l)
+{
+	return (l->s);
 }
 
 void

@@ -510,4 +510,64 @@ typedef struct {
 int node_ledger_info_encode(const node_ledger_info *i, gh_writer *w);
 int node_ledger_info_decode(const uint8_t *p, size_t n, node_ledger_info *i);
 
+/* The ledger's store (borrowed; thread-safe). */
+struct ledger_store;
+struct ledger_store *node_ledger_store(node_ledger *l);
+
+/* ------------------------------------------------------------------ */
+/* Offers on the node (market_kinds.c). */
+
+/*
+ * Registers the offer kind (32, with sync by asset) feeding a
+ * market_book kept in c->book (default <data_dir>/book: loaded at
+ * start, saved when changed), whose asset check asks l's store (the
+ * asset must be registered with the offer's node key); the control
+ * commands offer-publish, market-list, market-stats and asset-bind.
+ * Main thread, after node_ledger_attach, before node_run.
+ */
+typedef struct node_market node_market;
+int                        node_market_attach(
+                           node *n, const node_config *c, node_ledger *l, node_market **out);
+/* After node_run returns: saves the book.  NULL ok. */
+void node_market_free(node_market *m);
+
+/* What the CLI asks a node to offer (the node adds its own hardware
+ * figures, a fresh seq and its signature). */
+typedef struct {
+	uint8_t  asset[32];
+	uint64_t price; /* micro-units per GPU-hour */
+	uint8_t  billing;
+	uint32_t capacity;
+	uint64_t avail_from, avail_until;
+	uint64_t min_lease, max_lease; /* seconds */
+	char     region[32 + 1];
+	uint32_t n_models;
+	gh_hash  models[16];
+	char     energy[32 + 1];
+	uint64_t power_price;
+	uint64_t expiry;
+} node_offer_req;
+int node_offer_req_encode(const node_offer_req *r, gh_writer *w);
+int node_offer_req_decode(const uint8_t *p, size_t n, node_offer_req *r);
+
+/* A market-list request (zero / empty: no constraint). */
+typedef struct {
+	char     gpu_model[64 + 1];
+	uint64_t min_memory_mib;
+	uint64_t max_price;
+	char     region[32 + 1];
+	uint64_t hours;
+	uint8_t  has_model;
+	gh_hash  model;
+	uint8_t  billing;
+	uint32_t max; /* offers wanted, 1..1024 */
+} node_market_query;
+int node_market_query_encode(const node_market_query *q, gh_writer *w);
+int node_market_query_decode(const uint8_t *p, size_t n, node_market_query *q);
+
+/* The machine's own description: the GPU model and memory when a
+ * driver shows one, else the CPU's (/proc/cpuinfo) and system memory.
+ * gpu is set to 1 when a GPU was found. */
+int node_hw_describe(char *model, size_t cap, uint64_t *mem_mib, int *gpu);
+
 #endif /* GH_NODE_H */

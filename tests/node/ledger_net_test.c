@@ -163,11 +163,104 @@ ln_wallet(ln_net *L, int i, const char *args)
 	return (ex);
 }
 
+/* Whether node i's book holds an offer for asset (hex), via the CLI's
+ * `market list --json`. */
+static int
+ln_wait_offer(ln_net *L, int i, const char *asset, unsigned ms)
+{
+	uint64_t t0 = tn_now_ms();
+
+	do {
+		char *out = NULL;
+		int   ex
+		    = th_sh(&out, "'%s' market list --node '%s' --json 2>&1",
+		        th_bin(), L->t.conf[i]);
+		int ok = ex == 0 && out != NULL && strstr(out, asset) != NULL;
+		free(out);
+		if (ok) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(200);
+	} while (tn_now_ms() - t0 < ms);
+	return (GH_ETIMEDOUT);
+}
+
+static void
+ln_offer(ln_net *L, char asset[65])
+{
+	char *out = NULL;
+	char *p;
+
+	asset[0] = '\0';
+	CHECK_EQ(
+	    th_sh(&out,
+	        "'%s' asset register --node '%s' --key '%s' --supply 1000 "
+	        "2>&1",
+	        th_bin(), L->t.conf[4], L->alice),
+	    0);
+	CHECK((p = strstr(out, "asset ")) != NULL);
+	snprintf(asset, 65, "%.64s", p + 6);
+	CHECK_EQ(strlen(asset), 64);
+	/* Hardware from the machine: a CPU model or a GPU, never empty. */
+	CHECK(strstr(out, "hw    ") != NULL && strstr(out, "memory") != NULL);
+	free(out);
+	out = NULL;
+	/* Node 1 does not hold that asset's key: refused. */
+	CHECK_EQ(th_sh(&out,
+	             "'%s' offer publish --node '%s' --asset %s --price 5000 "
+	             "2>&1",
+	             th_bin(), L->t.conf[1], asset),
+	    3);
+	free(out);
+	out = NULL;
+	/* Wait until node 4 has applied its asset, then offer. */
+	for (int i = 0; i < 50; i++) {
+		int ex = th_sh(&out,
+		    "'%s' offer publish --node '%s' --asset %s --price 5000 "
+		    "--region eu-west --max-lease 36000 2>&1",
+		    th_bin(), L->t.conf[4], asset);
+		if (ex == 0) {
+			break;
+		}
+		free(out);
+		out = NULL;
+		tn_sleep_ms(200);
+	}
+	CHECK(out != NULL && strstr(out, "offer ") != NULL);
+	free(out);
+	out = NULL;
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(ln_wait_offer(L, i, asset, 30000));
+	}
+	/* Filters: a lower price cap or another region finds nothing; the
+	 * match at node 2 is this offer. */
+	CHECK_EQ(th_sh(&out,
+	             "'%s' market match --node '%s' --region eu-west "
+	             "--max-price 6000 --hours 2 --json",
+	             th_bin(), L->t.conf[2]),
+	    0);
+	CHECK(strstr(out, asset) != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(
+	    th_sh(&out, "'%s' market list --node '%s' --max-price 4999 --json",
+	        th_bin(), L->t.conf[2]),
+	    0);
+	CHECK(strstr(out, asset) == NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(th_sh(&out, "'%s' market match --node '%s' --hours 11 2>&1",
+	             th_bin(), L->t.conf[3]),
+	    3);
+	free(out);
+}
+
 static void
 ln_body(ln_net *L)
 {
 	node_ledger_info i0, i5;
 	char             args[2 * PATH_MAX + 256];
+	char             asset[65];
 	char            *out = NULL;
 	uint64_t         all = (1ull << LN_NODES) - 1;
 
@@ -194,9 +287,15 @@ ln_body(ln_net *L)
 	CHECK_EQ(ln_wallet(L, 4, args), 0);
 	CHECK_OK(ln_wait_balance(L, all >> 1, L->bhex, 1234, 30000));
 
-	/* A node started late catches up. */
+	/* Node 4's machine registered as alice's asset (the node fills in
+	 * its hardware), then offered at node 4; every node's book gets the
+	 * offer and `market match` at node 2 returns it. */
+	ln_offer(L, asset);
+
+	/* A node started late catches up: ledger and offers. */
 	CHECK_OK(tn_start(&L->t, 5));
 	CHECK_OK(ln_wait_balance(L, all, L->bhex, 1234, 60000));
+	CHECK_OK(ln_wait_offer(L, 5, asset, 30000));
 	CHECK_OK(tn_wait_peers(&L->t, 5, 5, 30000));
 
 	/* f = 1: with validator 3 killed, entries are still certified. */
@@ -217,8 +316,10 @@ ln_body(ln_net *L)
 	CHECK_OK(tn_wait_peers(&L->t, 5, 3, 30000));
 	CHECK_OK(ln_info(L, 0, &i0));
 	CHECK_OK(ln_info(L, 5, &i5));
-	CHECK_EQ(i0.applied, 4);
-	CHECK_EQ(i5.applied, 4);
+	CHECK_EQ(i0.applied, 5);
+	CHECK_EQ(i5.applied, 5);
+	/* Its offer book came back from its file. */
+	CHECK_OK(ln_wait_offer(L, 5, asset, 1000));
 	CHECK_MEM(i0.state.b, i5.state.b, 32);
 	CHECK(i0.checkpoints >= 1);
 	CHECK_EQ(th_sh(&out, "'%s' ledger verify --node '%s' 2>&1", th_bin(),
