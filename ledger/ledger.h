@@ -741,6 +741,15 @@ int ledger_logdb_evidence(ledger_logdb *db, ledger_evidence **out, size_t *n);
 /* Queries for the network (query.c): sync by applied position, the
  * store's own transparency log and checkpoints.  Thread-safe. */
 
+/*
+ * As ledger_store_ingest for certificates the caller has already checked
+ * with ledger_cert_verify against this store's genesis (the node checks
+ * each one as it arrives, to score its sender): the signatures are not
+ * checked again.  Certificates that were not verified must never come
+ * here.
+ */
+int ledger_store_ingest_checked(
+    ledger_store *s, ledger_cert *const *certs, size_t n, int *res);
 /* Number of applied entries (the next applied position). */
 int ledger_store_applied(ledger_store *s, uint64_t *count);
 /* Calls fn with the certificate bytes of applied positions from, from+1,

@@ -142,7 +142,10 @@ nl_flush(void *arg)
 		return;
 	}
 	if ((res = calloc(l->nq, sizeof(*res))) != NULL) {
-		if (ledger_store_ingest(l->s, l->q, l->nq, res) != GH_OK) {
+		/* Every queued certificate passed ledger_cert_verify in
+		 * nl_cert_validate (or was built here from checked votes). */
+		if (ledger_store_ingest_checked(l->s, l->q, l->nq, res)
+		    != GH_OK) {
 			l->dropped += l->nq;
 		} else {
 			for (size_t i = 0; i < l->nq; i++) {
