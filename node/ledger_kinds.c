@@ -20,6 +20,7 @@
 #define NL_PEERS      64  /* sync cursors kept */
 #define NL_QUEUE      512 /* certificates queued before a flush */
 #define NL_HIST_MAX   4096
+#define NL_SEEN       4096 /* arrival times remembered (ledger-seen) */
 
 typedef struct {
 	gh_ed_pub pub;
@@ -41,6 +42,11 @@ struct node_ledger {
 	size_t         nq;
 	uint64_t       dropped; /* certificates the store refused */
 	int            closing; /* node_run returned: no more replies */
+	struct {
+		gh_hash  h;
+		uint64_t us;
+	} seen[NL_SEEN]; /* when each recent certificate first came */
+	uint32_t seen_next;
 };
 
 /* ------------------------------------------------------------------ */
@@ -180,6 +186,9 @@ nl_cert_apply(void *arg, const uint8_t *p, size_t n, gh_hash *unlocks)
 		free(c);
 		return (rv);
 	}
+	l->seen[l->seen_next % NL_SEEN].h  = c->hash;
+	l->seen[l->seen_next % NL_SEEN].us = node_now_us();
+	l->seen_next++;
 	l->q[l->nq++] = c;
 	if (c->entry.kind == LEDGER_ASSET_REGISTER) {
 		*unlocks = c->hash;
@@ -812,6 +821,26 @@ nl_ctl_has(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 	return (ledger_store_has(l->s, &h));
 }
 
+/* Request: [32] entry hash.  Reply: u64 unix microseconds when its
+ * certificate first reached this node (recent ones only; GH_ENOENT). */
+static int
+nl_ctl_seen(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	node_ledger *l = arg;
+
+	(void) n;
+	if (len != 32) {
+		return (GH_EINVAL);
+	}
+	for (uint32_t i = 0; i < NL_SEEN && i < l->seen_next; i++) {
+		if (memcmp(l->seen[i].h.b, req, 32) == 0) {
+			gh_put_u64(out, l->seen[i].us);
+			return (gh_writer_err(out));
+		}
+	}
+	return (GH_ENOENT);
+}
+
 /* Reply: u64 position (UINT64_MAX: none), cstr message.  The status is
  * the verification's result. */
 static int
@@ -923,6 +952,7 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 			{ "ledger-has", nl_ctl_has },
 			{ "ledger-submit", nl_ctl_submit },
 			{ "ledger-verify", nl_ctl_verify },
+			{ "ledger-seen", nl_ctl_seen },
 		};
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			node_ctl_cmd cc = { cmds[i].name, l, cmds[i].fn };

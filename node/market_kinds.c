@@ -18,6 +18,7 @@
 #define NM_SYNC_ASSETS 4096 /* assets in one frontier */
 #define NM_SYNC_ASK    256  /* assets in one range request */
 #define NM_LIST_MAX    1024
+#define NM_SEEN        1024 /* arrival times remembered (market-seen) */
 
 struct node_market {
 	node         *n;
@@ -27,6 +28,11 @@ struct node_market {
 	char          path[1024 + 8];
 	int           dirty;
 	uint64_t      dropped; /* offers refused from gossip */
+	struct {
+		gh_hash  id;
+		uint64_t us;
+	} seen[NM_SEEN]; /* when each recent offer first came */
+	uint32_t seen_next;
 };
 
 /* ------------------------------------------------------------------ */
@@ -562,6 +568,26 @@ nm_ctl_stats(
 	return (gh_writer_err(out));
 }
 
+/* Request: [32] offer id.  Reply: u64 unix microseconds when it first
+ * reached this node's book (recent ones only; GH_ENOENT). */
+static int
+nm_ctl_seen(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	node_market *m = arg;
+
+	(void) n;
+	if (len != 32) {
+		return (GH_EINVAL);
+	}
+	for (uint32_t i = 0; i < NM_SEEN && i < m->seen_next; i++) {
+		if (memcmp(m->seen[i].id.b, req, 32) == 0) {
+			gh_put_u64(out, m->seen[i].us);
+			return (gh_writer_err(out));
+		}
+	}
+	return (GH_ENOENT);
+}
+
 /* Request: [32] owner account.  Reply: [32] node key, [64] the node's
  * binding signature over (network, owner), cstr hardware (from the
  * machine, never from the caller). */
@@ -654,6 +680,7 @@ node_market_attach(
 			{ "market-list", nm_ctl_list },
 			{ "market-stats", nm_ctl_stats },
 			{ "asset-bind", nm_ctl_bind },
+			{ "market-seen", nm_ctl_seen },
 		};
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			node_ctl_cmd cc = { cmds[i].name, m, cmds[i].fn };
