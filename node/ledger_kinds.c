@@ -9,9 +9,11 @@
  * Threads: everything here runs on the node's worker thread; the store
  * is thread-safe and commits on its own writer thread.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ledger/ledger.h"
 #include "node/priv.h"
@@ -46,7 +48,10 @@ struct node_ledger {
 		gh_hash  h;
 		uint64_t us;
 	} seen[NL_SEEN]; /* when each recent certificate first came */
-	uint32_t seen_next;
+	uint32_t   seen_next;
+	node_idmap verified; /* payload ids whose certificate verified in
+	                       nl_cert_prepare (this range only) */
+	unsigned threads;
 };
 
 /* ------------------------------------------------------------------ */
@@ -131,11 +136,103 @@ nl_cert_validate(void *arg, const uint8_t *p, size_t n, gh_hash *waits)
 			goto out;
 		}
 	}
-	/* Network, author signature, 2f+1 distinct committee votes. */
+	/* Network, author signature, 2f+1 distinct committee votes:
+	 * checked now, or already for these very bytes by prepare. */
+	if (l->verified.count > 0) {
+		gh_hash  id;
+		uint32_t v;
+		node_item_id(NODE_KIND_CERT, p, n, &id);
+		if (node_idmap_get(&l->verified, &id, &v) == GH_OK) {
+			rv = GH_OK;
+			goto out;
+		}
+	}
 	rv = ledger_cert_verify(&l->g, c);
 out:
 	free(c);
 	return (rv);
+}
+
+typedef struct {
+	node_ledger          *l;
+	const uint8_t *const *p;
+	const size_t         *n;
+	uint32_t              count;
+	uint32_t              next;
+	uint8_t              *ok;
+	pthread_mutex_t       mu;
+} nl_prep;
+
+static void *
+nl_prep_main(void *arg)
+{
+	nl_prep     *w = arg;
+	ledger_cert *c = malloc(sizeof(*c));
+
+	if (c == NULL) {
+		return (NULL);
+	}
+	for (;;) {
+		uint32_t i;
+		pthread_mutex_lock(&w->mu);
+		i = w->next++;
+		pthread_mutex_unlock(&w->mu);
+		if (i >= w->count) {
+			break;
+		}
+		if (ledger_cert_decode(w->p[i], w->n[i], c) == GH_OK
+		    && ledger_store_has(w->l->s, &c->hash) == GH_ENOENT
+		    && ledger_cert_verify(&w->l->g, c) == GH_OK) {
+			w->ok[i] = 1;
+		}
+	}
+	free(c);
+	return (NULL);
+}
+
+/* A sync range: the certificates' signatures checked on all cores;
+ * validate then skips the ones that verified. */
+static void
+nl_cert_prepare(
+    void *arg, const uint8_t *const *p, const size_t *n, uint32_t count)
+{
+	node_ledger *l = arg;
+	nl_prep      w;
+	pthread_t    th[16];
+	unsigned     nth = 0;
+
+	node_idmap_fini(&l->verified);
+	memset(&l->verified, 0, sizeof(l->verified));
+	if (count < 8 || node_idmap_init(&l->verified, count) != GH_OK) {
+		return;
+	}
+	memset(&w, 0, sizeof(w));
+	w.l     = l;
+	w.p     = p;
+	w.n     = n;
+	w.count = count;
+	if ((w.ok = calloc(count, 1)) == NULL) {
+		return;
+	}
+	pthread_mutex_init(&w.mu, NULL);
+	for (unsigned i = 1; i < l->threads && i < 16; i++) {
+		if (pthread_create(&th[nth], NULL, nl_prep_main, &w) == 0) {
+			nth++;
+		}
+	}
+	nl_prep_main(&w);
+	for (unsigned i = 0; i < nth; i++) {
+		pthread_join(th[i], NULL);
+	}
+	pthread_mutex_destroy(&w.mu);
+	for (uint32_t i = 0; i < count; i++) {
+		gh_hash id;
+		if (w.ok[i]) {
+			node_item_id(NODE_KIND_CERT, p[i], n[i], &id);
+			(void) node_idmap_put(&l->verified, &id, 1);
+		}
+	}
+	free(w.ok);
 }
 
 static void
@@ -895,6 +992,10 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 	}
 	node_pub(n, &l->pub);
 	l->validator = ledger_genesis_member(&l->g, &l->pub) >= 0;
+	{
+		long ncpu  = sysconf(_SC_NPROCESSORS_ONLN);
+		l->threads = ncpu > 0 ? (unsigned) ncpu : 1;
+	}
 
 	memset(&k, 0, sizeof(k));
 	k.kind     = NODE_KIND_CERT;
@@ -907,6 +1008,7 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 	k.plan     = nl_cert_plan;
 	k.range    = nl_cert_range;
 	k.flush    = nl_flush;
+	k.prepare  = nl_cert_prepare;
 	if ((rv = node_register_kind(n, &k)) != GH_OK) {
 		goto fail;
 	}
@@ -1003,6 +1105,7 @@ node_ledger_free(node_ledger *l)
 		}
 		free(l->q);
 	}
+	node_idmap_fini(&l->verified);
 	ledger_store_close(l->s);
 	free(l);
 }

@@ -1408,6 +1408,26 @@ node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 		node_peer_pen(n, o->peer, NODE_PEN_MALFORMED);
 		return;
 	}
+	if (n->kinds[o->kind].prepare != NULL) {
+		node_items_iter pi = iter;
+		const uint8_t **ps = calloc(NODE_ITEMS_MAX, sizeof(*ps));
+		size_t         *ns = calloc(NODE_ITEMS_MAX, sizeof(*ns));
+		uint32_t        c  = 0;
+		while (ps != NULL && ns != NULL && c < NODE_ITEMS_MAX
+		    && node_items_next(&pi, &it) == GH_OK) {
+			if (it.kind == o->kind
+			    && it.len <= n->kinds[o->kind].max_len) {
+				ps[c]   = it.payload;
+				ns[c++] = it.len;
+			}
+		}
+		if (c > 0) {
+			n->kinds[o->kind].prepare(
+			    n->kinds[o->kind].arg, ps, ns, c);
+		}
+		free(ps);
+		free(ns);
+	}
 	while (node_items_next(&iter, &it) == GH_OK) {
 		int rv;
 		if (it.kind != o->kind) {

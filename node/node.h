@@ -295,6 +295,12 @@ typedef struct {
 	/* Optional: apply may queue its writes; flush commits them.  The
 	 * node calls it after each frame it handles (worker thread). */
 	void (*flush)(void *arg);
+	/* Optional: called with a sync range's payloads (borrowed for the
+	 * call) before they are validated one by one, so that a kind can
+	 * do the costly checks of the batch on several threads and let
+	 * validate reuse the results.  Judges nothing itself. */
+	void (*prepare)(void *arg, const uint8_t *const *p, const size_t *n,
+	    uint32_t count);
 } node_kind;
 
 /* Writes a node_items list: call node_items_put for each item, then
