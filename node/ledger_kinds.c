@@ -44,6 +44,7 @@ struct node_ledger {
 	size_t         nq;
 	uint64_t       dropped; /* certificates the store refused */
 	int            closing; /* node_run returned: no more replies */
+	int            own;     /* publishing a proof this store made */
 	struct {
 		gh_hash  h;
 		uint64_t us;
@@ -313,8 +314,10 @@ nl_cert_frontier(void *arg, gh_writer *out)
 	return (gh_writer_err(out));
 }
 
+/* A peer's cursor; a new one starts a little before our own count
+ * (orders differ by little; a gap is refilled by the rescan). */
 static nl_cursor *
-nl_cursor_get(node_ledger *l, const gh_ed_pub *pub)
+nl_cursor_get(node_ledger *l, const gh_ed_pub *pub, uint64_t mine)
 {
 	nl_cursor *c;
 
@@ -326,8 +329,9 @@ nl_cursor_get(node_ledger *l, const gh_ed_pub *pub)
 	}
 	c = &l->cur[l->cur_next++ % NL_PEERS];
 	memset(c, 0, sizeof(*c));
-	c->used = 1;
-	c->pub  = *pub;
+	c->used   = 1;
+	c->pub    = *pub;
+	c->cursor = mine > 4 * NL_SYNC_BATCH ? mine - 4 * NL_SYNC_BATCH : 0;
 	return (c);
 }
 
@@ -362,13 +366,8 @@ nl_cert_plan(void *arg, const uint8_t *theirs, size_t n, gh_writer *req)
 	if (count <= mine) {
 		return (GH_OK);
 	}
-	c    = nl_cursor_get(l, &pub);
+	c    = nl_cursor_get(l, &pub, mine);
 	from = c->cursor >= count ? 0 : c->cursor;
-	if (from == 0 && c->cursor == 0 && mine > 0 && mine < count) {
-		/* A first walk: our own count is a fair guess of how far
-		 * the orders agree; a gap is refilled by the rescan. */
-		from = 0;
-	}
 	c->cursor
 	    = from + NL_SYNC_BATCH < count ? from + NL_SYNC_BATCH : count;
 	gh_put_u64(req, from);
@@ -445,7 +444,9 @@ nl_equiv_validate(void *arg, const uint8_t *p, size_t n, gh_hash *waits)
 	rv = ledger_store_equivocation(l->s, ov.type, &ov.id, &old, &oldn);
 	free(old);
 	if (rv == GH_OK) {
-		return (GH_EEXIST);
+		/* Known; unless this validator found it just now and
+		 * gossips it (the node's seen cache stops the echo). */
+		return (l->own ? GH_OK : GH_EEXIST);
 	}
 	return (rv == GH_ENOENT ? GH_OK : rv);
 }
@@ -561,8 +562,10 @@ nl_equiv_gossip(node_ledger *l, const uint8_t *p, size_t n)
 	                                       : LEDGER_OBJ_ACCOUNT,
 	        &id, &proof, &pn)
 	    == GH_OK) {
+		l->own = 1;
 		(void) node_publish(
 		    l->n, NODE_KIND_EQUIVOCATION, proof, pn, &h);
+		l->own = 0;
 	}
 	free(proof);
 }

@@ -564,8 +564,81 @@ lh_banned(const tn_net *t, int i, const gh_ed_pub *pub)
 	return (banned);
 }
 
+/* Asks validator 0 (as a peer) to vote on two TRANSFERs by alice for
+ * her next chain position: it votes for the first, refuses the second
+ * (GH_ECONFLICT), stores the equivocation proof and gossips it; waits
+ * until all five nodes hold it. */
+static int
+lh_vote(lh *v, const uint8_t *p, size_t n)
+{
+	gh_writer w;
+	int       rv;
+
+	gh_writer_init(&w);
+	gh_put_u8(&w, NODE_REQ_VOTE);
+	gh_put_str(&w, NODE_BODY_MAX, p, n);
+	rv = lh_req(v, NODE_MSG_REQUEST, w.p, w.len);
+	gh_writer_free(&w);
+	return (rv);
+}
+
 static void
-lh_body(ln_net *L, lh *h)
+lh_equivocate(ln_net *L, lh *v)
+{
+	gh_acct_key     *k = NULL;
+	ledger_entry     e;
+	uint8_t          req[33];
+	uint8_t         *b = NULL, *p = NULL;
+	size_t           bl, n;
+	node_ledger_info info;
+	uint64_t         t0;
+	int              all = 0;
+
+	CHECK_OK(gh_keyfile_open_account(L->alice, NULL, 0, &k));
+	req[0] = 0;
+	CHECK_OK(gh_hex_decode(L->ahex, req + 1, 32));
+	CHECK_OK(tn_ctl(&L->t, 0, "ledger-account", req, 33, &b, &bl));
+	CHECK_EQ(bl, 48);
+	memset(&e, 0, sizeof(e));
+	e.kind   = LEDGER_TRANSFER;
+	e.scheme = LEDGER_SCHEME_ACCOUNT;
+	e.netid  = L->t.netid;
+	memcpy(e.author, req + 1, 32);
+	e.seq = gh_be64_get(b) + 1;
+	memcpy(e.prev.b, b + 8, 32);
+	e.time                 = gh_time_now();
+	e.body.transfer.dest   = LEDGER_DEST_ACCOUNT;
+	e.body.transfer.amount = 3;
+	CHECK_OK(gh_hex_decode(L->bhex, e.body.transfer.to.b, 32));
+	free(b);
+	CHECK_OK(lh_open(v, &L->t, 0));
+	CHECK_OK(lh_hello(v));
+	CHECK_OK(ledger_entry_sign_account(&e, k));
+	CHECK_OK(ledger_entry_encode(&e, &p, &n));
+	CHECK_OK(lh_vote(v, p, n));
+	free(p);
+	e.body.transfer.amount = 4; /* another entry, same position */
+	CHECK_OK(ledger_entry_sign_account(&e, k));
+	CHECK_OK(ledger_entry_encode(&e, &p, &n));
+	CHECK_ERR(lh_vote(v, p, n), GH_ECONFLICT);
+	free(p);
+	t0 = tn_now_ms();
+	while (!all && tn_now_ms() - t0 < 30000) {
+		all = 1;
+		for (int i = 0; i < 5 && all; i++) {
+			all = ln_info(L, i, &info) == GH_OK
+			    && info.equivs == 1;
+		}
+		if (!all) {
+			tn_sleep_ms(200);
+		}
+	}
+	CHECK(all);
+	gh_acct_key_free(k);
+}
+
+static void
+lh_body(ln_net *L, lh *h, lh *v)
 {
 	gh_ed_key *keys[LN_VALS] = { NULL };
 	gh_ed_key *rnd[3]        = { NULL };
@@ -611,6 +684,27 @@ lh_body(ln_net *L, lh *h)
 	    L->issuer, L->ahex);
 	CHECK_EQ(ln_wallet(L, 4, args), 0);
 	CHECK_OK(ln_wait_balance(L, 0x1f, L->ahex, 42, 30000));
+
+	/* Alice signs two entries for one chain position: the second is
+	 * refused by every validator, which stores and gossips the proof;
+	 * every node then holds it and alice's chain is frozen. */
+	snprintf(args, sizeof(args), "transfer --key '%s' --to %s --amount 5",
+	    L->alice, L->bhex);
+	CHECK_EQ(ln_wallet(L, 4, args), 0);
+	CHECK_OK(ln_wait_balance(L, 0x1f, L->bhex, 5, 30000));
+	lh_equivocate(L, v);
+	snprintf(args, sizeof(args), "transfer --key '%s' --to %s --amount 6",
+	    L->alice, L->bhex);
+	{
+		char *out = NULL;
+		int   ex  = th_sh(&out, "'%s' wallet %s --node '%s' 2>&1",
+		       th_bin(), args, L->t.conf[4]);
+		if (ex == 0) {
+			fprintf(stderr, "frozen chain took: %s\n", out);
+		}
+		CHECK(ex != 0);
+		free(out);
+	}
 	for (int i = 0; i < LN_VALS; i++) {
 		gh_ed_key_free(keys[i]);
 	}
@@ -622,9 +716,10 @@ lh_body(ln_net *L, lh *h)
 TEST_T(ledger_net_hostile_certificates, 300)
 {
 	static ln_net L;
-	static lh     h;
+	static lh     h, v;
 
-	lh_body(&L, &h);
+	lh_body(&L, &h, &v);
 	lh_close(&h);
+	lh_close(&v);
 	tn_teardown(&L.t);
 }
