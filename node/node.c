@@ -860,6 +860,8 @@ static void
 node_pipe_pen(node *n, node_pipe *pp, node_pen pen)
 {
 	n->st.dropped++;
+	NLOG(n, "debug", "msg=\"frame refused\" pipe=%u pen=%d score=%d",
+	    pp->id, (int) pen, (int) pp->score);
 	if (pp->peer >= 0) {
 		node_peer_pen(n, pp->peer, pen);
 	}
@@ -1027,7 +1029,13 @@ node_ingest_new(node *n, uint8_t kind, const uint8_t *p, size_t len,
 		return (GH_OK); /* our fault, not the sender's */
 	}
 	n->st.items++;
-	node_store_add(n, id, kind, p, len, copies);
+	/* Items that came by sync (not forwarded) stay out of the gossip
+	 * store: pull repair is for fresh gossip, and a node catching up
+	 * on a long history would otherwise offer all of it in digests to
+	 * peers that have it (a flood of IWANT traffic). */
+	if (forward || src < 0) {
+		node_store_add(n, id, kind, p, len, copies);
+	}
 	if (forward) {
 		node_forward(n, kind, p, len, src);
 	}
