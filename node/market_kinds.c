@@ -257,7 +257,15 @@ nm_offer_apply(void *arg, const uint8_t *p, size_t n, gh_hash *unlocks)
 	(void) unlocks;
 	rv = market_book_ingest(m->book, p, n, gh_time_now(), nm_asset_ok, m);
 	if (rv == GH_OK) {
-		m->dirty = 1;
+		market_offer *o = malloc(sizeof(*o));
+		m->dirty        = 1;
+		if (o != NULL && market_offer_decode(p, n, o) == GH_OK
+		    && market_offer_id(o, &m->seen[m->seen_next % NM_SEEN].id)
+		        == GH_OK) {
+			m->seen[m->seen_next % NM_SEEN].us = node_now_us();
+			m->seen_next++;
+		}
+		free(o);
 	}
 	/* A withdrawal of an offer not held is not an error. */
 	return (rv == GH_ENOENT || rv == GH_ESEQ ? GH_OK : rv);

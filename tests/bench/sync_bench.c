@@ -219,6 +219,12 @@ pb_follow(tn_net *t, int N, const char *cmd, const uint8_t id[32],
 			tn_sleep_ms(50);
 		}
 	}
+	for (int i = 0; i < N && have < N; i++) {
+		if (lat[i] < 0) {
+			fprintf(stderr,
+			    "propagation bench: node %d lacks it\n", i);
+		}
+	}
 	return (have == N ? GH_OK : GH_ETIMEDOUT);
 }
 
