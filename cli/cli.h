@@ -76,5 +76,9 @@ int cli_node_main(int argc, char **argv);
 int cli_job_main(int argc, char **argv);
 int cli_proof_main(int argc, char **argv);
 int cli_audit_main(int argc, char **argv);
+/* cli/market.c: the market through a running node. */
+int cli_offer_main(int argc, char **argv);
+int cli_market_main(int argc, char **argv);
+int cli_asset_register_main(int argc, char **argv); /* asset register */
 
 #endif

@@ -46,11 +46,17 @@ static const char cli_lease_usage[]
       "  --json                machine-readable output\n";
 
 static const char cli_asset_show_usage[]
-    = "usage: gpuhour asset show [--datadir DIR] [--json] ASSET\n"
+    = "usage: gpuhour asset register --node CONFIG --key OWNER_FILE "
+      "--supply S\n"
+      "       gpuhour asset show [--datadir DIR] [--json] ASSET\n"
       "       gpuhour asset report ASSET [--datadir DIR] [--power-price P]\n"
       "                            [--energy-kwh E] [--no-nvml] [--json]\n"
       "\n"
-      "show prints an asset's revenue pool, its share lots, what each lot\n"
+      "register (through a running node) registers the node's machine as\n"
+      "an asset of the owner's account: the node binds its key and\n"
+      "describes its hardware itself (see 'gpuhour asset register\n"
+      "--help').  show prints an asset's revenue pool, its share lots, what "
+      "each lot\n"
       "has accrued, and which lots are pledged to a loan.  report is the\n"
       "owner's report (see 'gpuhour asset report --help').\n";
 
@@ -491,6 +497,9 @@ cli_asset_main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "report") == 0) {
 		return (cli_asset_report_main(argc, argv));
+	}
+	if (strcmp(argv[1], "register") == 0) {
+		return (cli_asset_register_main(argc, argv));
 	}
 	if ((rv = cli_lease_parse(argc, argv, &a, "asset")) != 0) {
 		if (rv < 0) {

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/devnet.h"
+#include "cli/netcli.h"
 
 static const char cli_ledger_usage[]
     = "usage: gpuhour ledger genesis [--datadir DIR] [--network NAME]\n"
@@ -21,6 +22,8 @@ static const char cli_ledger_usage[]
       "--insecure-no-passphrase]\n"
       "       gpuhour ledger show [--datadir DIR] [--json]\n"
       "       gpuhour ledger verify [--datadir DIR] [--json]\n"
+      "       gpuhour ledger show|verify --node CONFIG [--json]   (a "
+      "running node)\n"
       "       gpuhour ledger proof|consistency|evidence|checkpoints ...\n"
       "                              (the transparency log: see "
       "'gpuhour ledger proof --help')\n"
@@ -57,6 +60,7 @@ enum {
 	OPT_PASSENV,
 	OPT_INSECURE,
 	OPT_JSON,
+	OPT_NODE,
 };
 
 static const struct option cli_ledger_opts[] = {
@@ -69,6 +73,7 @@ static const struct option cli_ledger_opts[] = {
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "insecure-no-passphrase", no_argument, NULL, OPT_INSECURE },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -79,7 +84,66 @@ typedef struct {
 	const char *passenv;
 	uint64_t    validators, fee, grace, margin;
 	int         insecure, json;
+	const char *node;
 } cli_ledger_args;
+
+/* show / verify on a running node (`--node CONFIG`). */
+static int
+cli_ledger_net(const cli_ledger_args *a, int verify)
+{
+	node_ledger_info i;
+	uint8_t         *b = NULL;
+	size_t           bl;
+	char             id[65], st[65], root[65];
+	int              rv;
+
+	if (verify) {
+		rv = cli_net_call(
+		    a->node, "ledger-verify", NULL, 0, 600000, &b, &bl);
+		free(b);
+		if (rv == GH_ECLOSED) {
+			return (cli_fail(rv, "node %s", a->node));
+		}
+		if (a->json) {
+			printf("{\"ok\":%s,\"error\":\"%s\"}\n",
+			    rv == GH_OK ? "true" : "false", gh_strerror(rv));
+		} else if (rv == GH_OK) {
+			printf("ledger verified\n");
+		} else {
+			printf("ledger verify FAILED: %s\n", gh_strerror(rv));
+		}
+		return (rv == GH_OK ? CLI_EXIT_OK : CLI_EXIT_INVALID);
+	}
+	if ((rv = cli_net_info(a->node, &i)) != GH_OK) {
+		return (cli_fail(rv, "node %s", a->node));
+	}
+	gh_hex_encode(i.netid.b, 32, id);
+	gh_hex_encode(i.state.b, 32, st);
+	gh_hex_encode(i.log_root, 32, root);
+	if (a->json) {
+		printf("{\"network_id\":\"%s\",\"applied\":%llu,"
+		       "\"pending\":%llu,\"equivocations\":%llu,"
+		       "\"state_hash\":\"%s\",\"log_size\":%llu,"
+		       "\"log_root\":\"%s\",\"validator\":%s,"
+		       "\"checkpoints\":%u}\n",
+		    id, (unsigned long long) i.applied,
+		    (unsigned long long) i.pending,
+		    (unsigned long long) i.equivs, st,
+		    (unsigned long long) i.log_size, root,
+		    i.validator ? "true" : "false", (unsigned) i.checkpoints);
+	} else {
+		printf("network id    %s\napplied       %llu\npending       "
+		       "%llu\nequivocations %llu\nstate hash    %s\nlog size  "
+		       "    %llu\nlog root      %s\nvalidator     %s\n"
+		       "checkpoints   %u\n",
+		    id, (unsigned long long) i.applied,
+		    (unsigned long long) i.pending,
+		    (unsigned long long) i.equivs, st,
+		    (unsigned long long) i.log_size, root,
+		    i.validator ? "yes" : "no", (unsigned) i.checkpoints);
+	}
+	return (CLI_EXIT_OK);
+}
 
 static int
 cli_ledger_genesis(const cli_ledger_args *a, const char *dir)
@@ -407,10 +471,11 @@ cli_ledger_verify(const cli_ledger_args *a, const char *dir)
 int
 cli_ledger_main(int argc, char **argv)
 {
-	cli_ledger_args a = { NULL, "devnet", NULL, 4, 100, 600, 30, 0, 0 };
-	char            dir[PATH_MAX];
-	const char     *verb;
-	int             c, rv;
+	cli_ledger_args a
+	    = { NULL, "devnet", NULL, 4, 100, 600, 30, 0, 0, NULL };
+	char        dir[PATH_MAX];
+	const char *verb;
+	int         c, rv;
 
 	if (argc < 2) {
 		fputs(cli_ledger_usage, stderr);
@@ -462,6 +527,9 @@ cli_ledger_main(int argc, char **argv)
 		case OPT_JSON:
 			a.json = 1;
 			break;
+		case OPT_NODE:
+			a.node = optarg;
+			break;
 		case 'h':
 			fputs(cli_ledger_usage, stdout);
 			return (CLI_EXIT_OK);
@@ -483,6 +551,10 @@ cli_ledger_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "genesis") == 0) {
 		return (cli_ledger_genesis(&a, dir));
+	}
+	if (a.node != NULL
+	    && (strcmp(verb, "show") == 0 || strcmp(verb, "verify") == 0)) {
+		return (cli_ledger_net(&a, strcmp(verb, "verify") == 0));
 	}
 	if (strcmp(verb, "show") == 0) {
 		return (cli_ledger_show(&a, dir));

@@ -15,7 +15,7 @@ typedef struct {
 /* Keep sorted by name; each line is one subcommand. */
 static const cli_command cli_commands[] = {
 	{ "asset", cli_asset_main,
-	    "an asset: pool, lots, accruals, pledges; owner report" },
+	    "an asset: register, pool, lots, pledges, owner report" },
 	{ "audit", cli_audit_main,
 	    "spot-check a job transcript by re-running chunks on the CPU" },
 	{ "demo", cli_demo_main, "run the whole story on a local devnet" },
@@ -30,7 +30,9 @@ static const cli_command cli_commands[] = {
 	    "loans on share lots: offer, take, repay, cancel, seize" },
 	{ "model", cli_model_main,
 	    "inspect GGUF models, make test models, CUDA self-test" },
+	{ "market", cli_market_main, "list and match offers held by a node" },
 	{ "node", cli_node_main, "run the node daemon and talk to it" },
+	{ "offer", cli_offer_main, "publish this node's offer" },
 	{ "proof", cli_proof_main,
 	    "verify utilization proofs and job transcripts" },
 	{ "run", cli_run_main, "run a prompt through a model (CPU or CUDA)" },

@@ -194,9 +194,10 @@ cli_node_sigthread(void *arg)
 static int
 cli_node_run(const cli_node_args *a)
 {
-	node_config     *c     = NULL;
-	node            *n     = NULL;
-	ledger_store    *store = NULL;
+	node_config     *c   = NULL;
+	node            *n   = NULL;
+	node_ledger     *led = NULL;
+	node_market     *mkt = NULL;
 	gh_ed_key       *key = NULL, *jkey = NULL;
 	node_jobs       *jobs = NULL;
 	node_jobs_config jc;
@@ -258,6 +259,15 @@ cli_node_run(const cli_node_args *a)
 		    rv, "node %s (data dir %s)", c->listen, c->data_dir);
 		goto out;
 	}
+	if (c->ledger && (rv = node_ledger_attach(n, c, &led)) != GH_OK) {
+		ex = cli_fail(
+		    rv, "ledger in %s (genesis %s)", c->data_dir, c->genesis);
+		goto out;
+	}
+	if (c->ledger && (rv = node_market_attach(n, c, led, &mkt)) != GH_OK) {
+		ex = cli_fail(rv, "offer book in %s", c->data_dir);
+		goto out;
+	}
 	memset(&jc, 0, sizeof(jc));
 	jc.model_path = a->serve_model;
 	jc.threads    = a->job_threads;
@@ -270,21 +280,12 @@ cli_node_run(const cli_node_args *a)
 		ex = cli_fail(rv, "jobs: %s", jerr);
 		goto out;
 	}
-	/* The HTTP API reads the ledger store of the data dir when the
-	 * genesis file is a ledger genesis (until the node holds its own
-	 * store: then pass that one). */
+	/* The HTTP API reads the node's own ledger store and order book. */
 	if (c->http_listen[0] != '\0') {
-		ledger_genesis *g = malloc(sizeof(*g));
-		node_http_src   src;
-		unsigned        line = 0;
+		node_http_src src;
 		memset(&src, 0, sizeof(src));
-		if (g != NULL
-		    && ledger_genesis_load(c->genesis, g, &line) == GH_OK
-		    && ledger_store_open(c->data_dir, g, NULL, &store)
-		        == GH_OK) {
-			src.store = store;
-		}
-		free(g);
+		src.store = led != NULL ? node_ledger_store(led) : NULL;
+		src.book  = node_market_book(mkt);
 		if ((rv = node_http_start(n, &src)) != GH_OK) {
 			ex = cli_fail(rv, "http api on %s", c->http_listen);
 			goto out;
@@ -294,7 +295,10 @@ cli_node_run(const cli_node_args *a)
 		have_thr = 1;
 	}
 	rv = node_run(n);
-	ex = rv == GH_OK ? CLI_EXIT_OK : cli_fail(rv, "node");
+	node_ledger_stop(led);
+	node_market_free(mkt);
+	mkt = NULL;
+	ex  = rv == GH_OK ? CLI_EXIT_OK : cli_fail(rv, "node");
 	if (have_thr) {
 		pthread_kill(thr, SIGUSR1);
 		pthread_join(thr, NULL);
@@ -303,7 +307,8 @@ out:
 	node_close(n);
 	node_jobs_free(jobs);
 	gh_ed_key_free(jkey);
-	ledger_store_close(store);
+	node_market_free(mkt);
+	node_ledger_free(led);
 	free(c);
 	return (ex);
 }

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/devnet.h"
+#include "cli/netcli.h"
 
 static const char cli_wallet_usage[]
     = "usage: gpuhour wallet balance [--datadir DIR] [--json] "
@@ -32,6 +33,12 @@ static const char cli_wallet_usage[]
       "\n"
       "  --datadir DIR         devnet data dir (default "
       "$GPUHOUR_HOME/devnet)\n"
+      "  --node CONFIG         talk to the running node of this config "
+      "instead:\n"
+      "                        the entry is signed here, the node "
+      "collects the\n"
+      "                        committee's votes over the network and "
+      "gossips it\n"
       "  --key FILE            account key file\n"
       "  --passphrase-env VAR  the key's passphrase is in $VAR\n"
       "  --json                machine-readable output\n";
@@ -44,6 +51,7 @@ enum {
 	OPT_AMOUNT,
 	OPT_POOL,
 	OPT_JSON,
+	OPT_NODE,
 };
 
 static const struct option cli_wallet_opts[] = {
@@ -54,12 +62,14 @@ static const struct option cli_wallet_opts[] = {
 	{ "amount", required_argument, NULL, OPT_AMOUNT },
 	{ "pool", no_argument, NULL, OPT_POOL },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "node", required_argument, NULL, OPT_NODE },
+	{ "config", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
 typedef struct {
-	const char *datadir, *key, *passenv, *to, *account;
+	const char *datadir, *key, *passenv, *to, *account, *node;
 	uint64_t    amount;
 	int         have_amount, pool, json;
 } cli_wallet_args;
@@ -102,11 +112,15 @@ cli_wallet_balance(const cli_wallet_args *a, const char *dir)
 		            "digits) or --key FILE")
 		                        : cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
-		return (cli_fail(rv, "%s", dir));
+	if (a->node != NULL) {
+		rv = cli_net_account(a->node, id, 0, &acc);
+	} else {
+		if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
+			return (cli_fail(rv, "%s", dir));
+		}
+		rv = ledger_store_account(cli_devnet_store(d), id, 0, &acc);
+		cli_devnet_close(d);
 	}
-	rv = ledger_store_account(cli_devnet_store(d), id, 0, &acc);
-	cli_devnet_close(d);
 	if (rv != GH_OK && rv != GH_ENOENT) {
 		return (cli_fail(rv, "account"));
 	}
@@ -147,12 +161,16 @@ cli_wallet_send(const cli_wallet_args *a, const char *dir, int mint)
 	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
+	if (a->node != NULL) {
+		rv = cli_net_prepare(
+		    a->node, k, mint ? LEDGER_MINT : LEDGER_TRANSFER, &e);
+	} else if ((rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
 		gh_acct_key_free(k);
 		return (cli_fail(rv, "%s", dir));
+	} else {
+		rv = cli_devnet_prepare(
+		    d, k, mint ? LEDGER_MINT : LEDGER_TRANSFER, &e);
 	}
-	rv = cli_devnet_prepare(
-	    d, k, mint ? LEDGER_MINT : LEDGER_TRANSFER, &e);
 	if (rv == GH_OK) {
 		if (mint) {
 			memcpy(e.body.mint.to.b, to, 32);
@@ -163,7 +181,8 @@ cli_wallet_send(const cli_wallet_args *a, const char *dir, int mint)
 			memcpy(e.body.transfer.to.b, to, 32);
 			e.body.transfer.amount = a->amount;
 		}
-		rv = cli_devnet_submit(d, &e, k, &h);
+		rv = a->node != NULL ? cli_net_submit(a->node, &e, k, &h)
+		                     : cli_devnet_submit(d, &e, k, &h);
 	}
 	cli_devnet_close(d);
 	gh_acct_key_free(k);
@@ -229,6 +248,58 @@ cli_wallet_hist_one(void *arg, uint64_t seq, const ledger_cert *c)
 	return (0);
 }
 
+/* History from a running node: its ledger-history reply, each
+ * certificate decoded (and so checked for form) here. */
+static int
+cli_wallet_history_net(
+    const cli_wallet_args *a, const uint8_t id[32], cli_hist *hs)
+{
+	uint8_t      req[33];
+	uint8_t     *b = NULL;
+	size_t       bl;
+	gh_reader    r;
+	uint32_t     count = 0;
+	ledger_cert *c     = NULL;
+	int          rv;
+
+	req[0] = 0;
+	memcpy(req + 1, id, 32);
+	rv = cli_net_call(a->node, "ledger-history", req, 33, 30000, &b, &bl);
+	if (rv != GH_OK) {
+		return (cli_fail(rv, "history"));
+	}
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		free(b);
+		return (cli_fail(GH_ENOMEM, "history"));
+	}
+	gh_reader_init(&r, b, bl);
+	rv = gh_get_u32(&r, &count);
+	if (a->json) {
+		printf("[");
+	} else {
+		printf("%-6s %-15s %-16s %-16s %20s\n", "SEQ", "KIND", "ENTRY",
+		    "TO", "AMOUNT");
+	}
+	for (uint32_t i = 0; rv == GH_OK && i < count; i++) {
+		const uint8_t *p;
+		uint32_t       n;
+		if ((rv = gh_get_str(&r, LEDGER_CERT_MAX, &p, &n)) != GH_OK
+		    || (rv = ledger_cert_decode(p, n, c)) != GH_OK) {
+			break;
+		}
+		cli_wallet_hist_one(hs, c->entry.seq, c);
+	}
+	if (rv == GH_OK) {
+		rv = gh_reader_end(&r);
+	}
+	if (a->json) {
+		printf("]\n");
+	}
+	free(c);
+	free(b);
+	return (rv == GH_OK ? CLI_EXIT_OK : cli_fail(rv, "history"));
+}
+
 static int
 cli_wallet_history(const cli_wallet_args *a, const char *dir)
 {
@@ -241,6 +312,9 @@ cli_wallet_history(const cli_wallet_args *a, const char *dir)
 		return (rv == GH_EINVAL ? cli_usage_error(
 		            "wallet", "history needs ACCOUNT or --key")
 		                        : cli_fail(rv, "%s", a->key));
+	}
+	if (a->node != NULL) {
+		return (cli_wallet_history_net(a, id, &hs));
 	}
 	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
 		return (cli_fail(rv, "%s", dir));
@@ -309,6 +383,9 @@ cli_wallet_main(int argc, char **argv)
 			break;
 		case OPT_JSON:
 			a.json = 1;
+			break;
+		case OPT_NODE:
+			a.node = optarg;
 			break;
 		case 'h':
 			fputs(cli_wallet_usage, stdout);

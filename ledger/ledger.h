@@ -889,4 +889,36 @@ int ledger_logdb_checkpoints(
     ledger_logdb *db, ledger_checkpoint **out, size_t *n);
 int ledger_logdb_evidence(ledger_logdb *db, ledger_evidence **out, size_t *n);
 
+/* ------------------------------------------------------------------ */
+/* Queries for the network (query.c): sync by applied position, the
+ * store's own transparency log and checkpoints.  Thread-safe. */
+
+/*
+ * As ledger_store_ingest for certificates the caller has already checked
+ * with ledger_cert_verify against this store's genesis (the node checks
+ * each one as it arrives, to score its sender): the signatures are not
+ * checked again.  Certificates that were not verified must never come
+ * here.
+ */
+int ledger_store_ingest_checked(
+    ledger_store *s, ledger_cert *const *certs, size_t n, int *res);
+/* Number of applied entries (the next applied position). */
+int ledger_store_applied(ledger_store *s, uint64_t *count);
+/* Calls fn with the certificate bytes of applied positions from, from+1,
+ * ... (at most max, stopping early when fn returns nonzero); bytes are
+ * borrowed for the call. */
+int ledger_store_applied_each(ledger_store *s, uint64_t from, uint32_t max,
+    int (*fn)(void *arg, uint64_t pos, const uint8_t *p, size_t n), void *arg);
+/* The certificate bytes of an applied entry (malloc'd), or GH_ENOENT. */
+int ledger_store_cert_get(
+    ledger_store *s, const gh_hash *entry, uint8_t **p, size_t *n);
+/* The store's log: its size and root. */
+int ledger_store_log_head(ledger_store *s, uint64_t *size, ledger_mhash *root);
+/* Records a validator's checkpoint in the store's log (see
+ * ledger_logdb_checkpoint_add; network checked against the store's). */
+int ledger_store_checkpoint_add(
+    ledger_store *s, const ledger_checkpoint *cp, int *outcome);
+int ledger_store_checkpoint_get(
+    ledger_store *s, const gh_ed_pub *validator, ledger_checkpoint *out);
+
 #endif /* GH_LEDGER_H */

@@ -88,4 +88,10 @@ MDB_env           *ledger_store_env(ledger_store *s);
 const ledger_dbs  *ledger_store_dbs(const ledger_store *s);
 struct ledger_log *ledger_store_log(ledger_store *s);
 
+/* The store's environment, databases and log (ledger/query.c). */
+struct ledger_log;
+MDB_env           *ledger_store_env(ledger_store *s);
+const ledger_dbs  *ledger_store_dbs(const ledger_store *s);
+struct ledger_log *ledger_store_log(ledger_store *s);
+
 #endif

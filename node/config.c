@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ledger/ledger.h"
 #include "node/priv.h"
 
 #define NODE_CONFIG_FILE_MAX (64 * 1024)
@@ -24,8 +25,16 @@ static const char node_config_help_text[]
       "  node_key_passphrase_env = VAR  passphrase variable (default\n"
       "                         GPUHOUR_PASSPHRASE; an unencrypted key "
       "needs none)\n"
-      "  genesis = PATH         genesis file; the network id is its "
-      "hash (required)\n"
+      "  genesis = PATH         genesis file (required); a ledger "
+      "genesis makes\n"
+      "                         the node carry the ledger (network id: "
+      "the ledger's);\n"
+      "                         a node whose key is in the committee "
+      "votes\n"
+      "  checkpoint_seconds = 5 validators sign a log checkpoint this "
+      "often\n"
+      "  book = PATH            offer book file (default "
+      "DATA_DIR/book)\n"
       "  max_peers = 8          outbound connections kept\n"
       "  max_inbound = 128      inbound connections accepted\n"
       "  fanout = 3             peers each new gossip item is pushed to\n"
@@ -69,6 +78,7 @@ node_config_default(node_config *c)
 	c->seen_cap         = 65536;
 	c->store_cap        = 8192;
 	c->retain_s         = 3600;
+	c->checkpoint_s     = 5;
 }
 
 static char *
@@ -180,6 +190,7 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		{ "store_cap", &c->store_cap, 16, 1u << 20 },
 		{ "retain_seconds", &c->retain_s, 1, 100000000 },
 		{ "test_drop_push_pct", &c->drop_push_pct, 0, 100 },
+		{ "checkpoint_seconds", &c->checkpoint_s, 1, 86400 },
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -227,6 +238,9 @@ node_cfg_set(node_config *c, const char *k, char *v)
 	}
 	if (strcmp(k, "genesis") == 0) {
 		return (node_cfg_str(c->genesis, sizeof(c->genesis), v));
+	}
+	if (strcmp(k, "book") == 0) {
+		return (node_cfg_str(c->book, sizeof(c->book), v));
 	}
 	if (strcmp(k, "log_level") == 0) {
 		if (strcmp(v, "warn") == 0) {
@@ -348,7 +362,21 @@ node_config_load(const char *path, node_config *c, char *err, size_t errcap)
 		snprintf(err, errcap, "cannot read genesis %s", c->genesis);
 		goto out;
 	}
-	gh_hash_tagged(GH_TAG_GENESIS, p, n, &c->netid);
+	/* A ledger genesis: the network id is the ledger's, and the node
+	 * carries the ledger.  Anything else (the network's own tests): the
+	 * hash of the file, and no ledger. */
+	{
+		ledger_genesis g;
+		unsigned       line = 0;
+		if (ledger_genesis_parse((const char *) p, n, &g, &line)
+		    == GH_OK) {
+			ledger_genesis_netid(&g, &c->netid);
+			c->ledger = 1;
+		} else {
+			gh_hash_tagged(GH_TAG_GENESIS, p, n, &c->netid);
+			c->ledger = 0;
+		}
+	}
 	rv = GH_OK;
 out:
 	free(p);

@@ -208,6 +208,13 @@ struct node {
 
 	node_http    *http; /* HTTP API (http.c); NULL when off */
 	node_metrics *metrics;
+	struct {
+		void (*fn)(void *arg);
+		void    *arg;
+		uint32_t every_ms;
+		uint64_t next_ms;
+	} timers[8];
+	int ntimers;
 };
 
 /* ------------------------------------------------------------------ */
@@ -857,6 +864,8 @@ static void
 node_pipe_pen(node *n, node_pipe *pp, node_pen pen)
 {
 	n->st.dropped++;
+	NLOG(n, "debug", "msg=\"frame refused\" pipe=%u pen=%d score=%d",
+	    pp->id, (int) pen, (int) pp->score);
 	if (pp->peer >= 0) {
 		node_peer_pen(n, pp->peer, pen);
 	}
@@ -1024,7 +1033,13 @@ node_ingest_new(node *n, uint8_t kind, const uint8_t *p, size_t len,
 		return (GH_OK); /* our fault, not the sender's */
 	}
 	n->st.items++;
-	node_store_add(n, id, kind, p, len, copies);
+	/* Items that came by sync (not forwarded) stay out of the gossip
+	 * store: pull repair is for fresh gossip, and a node catching up
+	 * on a long history would otherwise offer all of it in digests to
+	 * peers that have it (a flood of IWANT traffic). */
+	if (forward || src < 0) {
+		node_store_add(n, id, kind, p, len, copies);
+	}
 	if (forward) {
 		node_forward(n, kind, p, len, src);
 	}
@@ -1388,11 +1403,15 @@ node_digest_send(node *n, int ci)
 	gh_writer_free(&w);
 }
 
+static void node_front_done(
+    node *n, node_out *o, int err, const uint8_t *body, size_t len);
+
 static void
 node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 {
 	node_items_iter iter;
 	node_item       it;
+	uint32_t        count = 0;
 
 	if (err != GH_OK) {
 		return;
@@ -1400,6 +1419,26 @@ node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 	if (node_items_begin(body, len, NODE_ITEMS_MAX, &iter) != GH_OK) {
 		node_peer_pen(n, o->peer, NODE_PEN_MALFORMED);
 		return;
+	}
+	if (n->kinds[o->kind].prepare != NULL) {
+		node_items_iter pi = iter;
+		const uint8_t **ps = calloc(NODE_ITEMS_MAX, sizeof(*ps));
+		size_t         *ns = calloc(NODE_ITEMS_MAX, sizeof(*ns));
+		uint32_t        c  = 0;
+		while (ps != NULL && ns != NULL && c < NODE_ITEMS_MAX
+		    && node_items_next(&pi, &it) == GH_OK) {
+			if (it.kind == o->kind
+			    && it.len <= n->kinds[o->kind].max_len) {
+				ps[c]   = it.payload;
+				ns[c++] = it.len;
+			}
+		}
+		if (c > 0) {
+			n->kinds[o->kind].prepare(
+			    n->kinds[o->kind].arg, ps, ns, c);
+		}
+		free(ps);
+		free(ns);
 	}
 	while (node_items_next(&iter, &it) == GH_OK) {
 		int rv;
@@ -1409,6 +1448,22 @@ node_range_done(node *n, node_out *o, int err, const uint8_t *body, size_t len)
 		}
 		rv = node_ingest(n, it.kind, it.payload, it.len, o->peer, 0);
 		node_peer_pen(n, o->peer, node_pen_for(rv));
+		count++;
+	}
+	/* A full range: there is more; ask again now rather than at the
+	 * next sync interval. */
+	if (count >= NODE_ITEMS_MAX / 4 && o->conn >= 0
+	    && n->conns[o->conn].used && n->conns[o->conn].up) {
+		uint8_t   kb[5] = { o->kind, 0, 0, 0, 0 };
+		node_out *q;
+		if (n->kinds[o->kind].flush != NULL) {
+			n->kinds[o->kind].flush(n->kinds[o->kind].arg);
+		}
+		q = node_out_send(n, o->conn, NODE_MSG_SYNC_FRONT, kb,
+		    sizeof(kb), node_front_done);
+		if (q != NULL) {
+			q->kind = kb[0];
+		}
 	}
 }
 
@@ -2204,6 +2259,36 @@ node_register_ctl(node *n, const node_ctl_cmd *c)
 	return (GH_OK);
 }
 
+int
+node_register_timer(
+    node *n, uint32_t every_ms, void (*fn)(void *arg), void *arg)
+{
+	if (fn == NULL || every_ms == 0) {
+		return (GH_EINVAL);
+	}
+	if (n->ntimers == (int) (sizeof(n->timers) / sizeof(n->timers[0]))) {
+		return (GH_EFULL);
+	}
+	n->timers[n->ntimers].fn       = fn;
+	n->timers[n->ntimers].arg      = arg;
+	n->timers[n->ntimers].every_ms = every_ms;
+	n->timers[n->ntimers].next_ms  = node_mono_ms() + every_ms;
+	n->ntimers++;
+	return (GH_OK);
+}
+
+const gh_ed_key *
+node_key_get(const node *n)
+{
+	return (n->key);
+}
+
+const node_config *
+node_cfg_get(const node *n)
+{
+	return (&n->cfg);
+}
+
 void
 node_pub(const node *n, gh_ed_pub *out)
 {
@@ -2623,6 +2708,18 @@ node_run(node *n)
 			node_out_finish(n, o);
 		}
 		node_http_poll(n->http);
+		for (int k = 0; k <= NODE_KIND_MAX; k++) {
+			if (n->has_kind[k] && n->kinds[k].flush != NULL) {
+				n->kinds[k].flush(n->kinds[k].arg);
+			}
+		}
+		for (int t = 0; t < n->ntimers; t++) {
+			if (node_mono_ms() >= n->timers[t].next_ms) {
+				n->timers[t].next_ms
+				    = node_mono_ms() + n->timers[t].every_ms;
+				n->timers[t].fn(n->timers[t].arg);
+			}
+		}
 		if (node_mono_ms() >= n->next_tick_ms) {
 			n->next_tick_ms = node_mono_ms() + NODE_TICK_MS / 2;
 			node_tick(n);

@@ -241,6 +241,9 @@ typedef struct {
 	uint32_t drop_push_pct; /* test knob: drop % of inbound pushes */
 	char     http_listen[NODE_ADDR_MAX + 1]; /* "127.0.0.1:PORT"; "" off */
 	int      log_debug;                      /* 1 debug, 0 info, -1 warn */
+	int      ledger;       /* the genesis is a ledger genesis */
+	uint32_t checkpoint_s; /* validators sign a checkpoint this often */
+	char     book[1024];   /* offer book file; empty: <data_dir>/book */
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -290,6 +293,15 @@ typedef struct {
 	    void *arg, const uint8_t *theirs, size_t n, gh_writer *req);
 	int (*range)(void *arg, const uint8_t *req, size_t n, uint32_t max,
 	    gh_writer *out);
+	/* Optional: apply may queue its writes; flush commits them.  The
+	 * node calls it after each frame it handles (worker thread). */
+	void (*flush)(void *arg);
+	/* Optional: called with a sync range's payloads (borrowed for the
+	 * call) before they are validated one by one, so that a kind can
+	 * do the costly checks of the batch on several threads and let
+	 * validate reuse the results.  Judges nothing itself. */
+	void (*prepare)(void *arg, const uint8_t *const *p, const size_t *n,
+	    uint32_t count);
 } node_kind;
 
 /* Writes a node_items list: call node_items_put for each item, then
@@ -356,6 +368,10 @@ int node_open(const node_config *c, gh_ed_key *key, node **out);
 int node_register_kind(node *n, const node_kind *k);
 int node_register_request(node *n, const node_req_kind *k);
 int node_register_ctl(node *n, const node_ctl_cmd *c);
+/* Calls fn(arg) on the worker thread about every every_ms (at most 8
+ * timers; GH_EFULL).  After node_open, before node_run. */
+int node_register_timer(
+    node *n, uint32_t every_ms, void (*fn)(void *arg), void *arg);
 /* Runs the worker loop on the calling thread until node_stop. */
 int node_run(node *n);
 /* Asks node_run to return (any thread, async-signal-unsafe). */
@@ -514,5 +530,102 @@ void node_metrics_set_utilization(node_metrics *m, uint32_t ppm);
 void node_metrics_cert_latency(node_metrics *m, uint64_t us);
 /* The node's metrics (valid until node_close). */
 node_metrics *node_metrics_of(node *n);
+
+/* The ledger on the node (ledger_kinds.c). */
+
+/*
+ * Opens the ledger store in c->data_dir for the genesis c->genesis and
+ * registers, on n: the kinds equivocation (16, priority), certificate
+ * (17, with sync by applied position) and checkpoint (19); the vote
+ * request (16), answered when the node's key is in the committee; a
+ * checkpoint timer (validators); the control commands ledger-info,
+ * ledger-account, ledger-history, ledger-has, ledger-submit and
+ * ledger-verify.  *out is freed with node_ledger_free after
+ * node_close.  Main thread, after node_open, before node_run.
+ */
+typedef struct node_ledger node_ledger;
+int node_ledger_attach(node *n, const node_config *c, node_ledger **out);
+/* After node_run returns, before node_close: commits what is queued and
+ * stops answering submissions. */
+void node_ledger_stop(node_ledger *l); /* NULL ok */
+void node_ledger_free(node_ledger *l); /* NULL ok */
+
+/* Reply of ledger-info. */
+typedef struct {
+	gh_hash  netid;
+	uint64_t applied;
+	uint64_t pending;
+	uint64_t equivs;
+	gh_hash  state;
+	uint64_t log_size;
+	uint8_t  log_root[32];
+	uint8_t  validator;   /* this node votes */
+	uint32_t checkpoints; /* validators whose checkpoint is held */
+} node_ledger_info;
+int node_ledger_info_encode(const node_ledger_info *i, gh_writer *w);
+int node_ledger_info_decode(const uint8_t *p, size_t n, node_ledger_info *i);
+
+/* The ledger's store (borrowed; thread-safe). */
+struct ledger_store;
+struct ledger_store *node_ledger_store(node_ledger *l);
+
+/* ------------------------------------------------------------------ */
+/* Offers on the node (market_kinds.c). */
+
+/*
+ * Registers the offer kind (32, with sync by asset) feeding a
+ * market_book kept in c->book (default <data_dir>/book: loaded at
+ * start, saved when changed), whose asset check asks l's store (the
+ * asset must be registered with the offer's node key); the control
+ * commands offer-publish, market-list, market-stats and asset-bind.
+ * Main thread, after node_ledger_attach, before node_run.
+ */
+typedef struct node_market node_market;
+int                        node_market_attach(
+                           node *n, const node_config *c, node_ledger *l, node_market **out);
+/* After node_run returns: saves the book.  NULL ok. */
+void node_market_free(node_market *m);
+/* The node's order book (borrowed; read on the worker thread only),
+ * for the HTTP API. */
+struct market_book *node_market_book(node_market *m);
+
+/* What the CLI asks a node to offer (the node adds its own hardware
+ * figures, a fresh seq and its signature). */
+typedef struct {
+	uint8_t  asset[32];
+	uint64_t price; /* micro-units per GPU-hour */
+	uint8_t  billing;
+	uint32_t capacity;
+	uint64_t avail_from, avail_until;
+	uint64_t min_lease, max_lease; /* seconds */
+	char     region[32 + 1];
+	uint32_t n_models;
+	gh_hash  models[16];
+	char     energy[32 + 1];
+	uint64_t power_price;
+	uint64_t expiry;
+} node_offer_req;
+int node_offer_req_encode(const node_offer_req *r, gh_writer *w);
+int node_offer_req_decode(const uint8_t *p, size_t n, node_offer_req *r);
+
+/* A market-list request (zero / empty: no constraint). */
+typedef struct {
+	char     gpu_model[64 + 1];
+	uint64_t min_memory_mib;
+	uint64_t max_price;
+	char     region[32 + 1];
+	uint64_t hours;
+	uint8_t  has_model;
+	gh_hash  model;
+	uint8_t  billing;
+	uint32_t max; /* offers wanted, 1..1024 */
+} node_market_query;
+int node_market_query_encode(const node_market_query *q, gh_writer *w);
+int node_market_query_decode(const uint8_t *p, size_t n, node_market_query *q);
+
+/* The machine's own description: the GPU model and memory when a
+ * driver shows one, else the CPU's (/proc/cpuinfo) and system memory.
+ * gpu is set to 1 when a GPU was found. */
+int node_hw_describe(char *model, size_t cap, uint64_t *mem_mib, int *gpu);
 
 #endif /* GH_NODE_H */

@@ -77,4 +77,8 @@ typedef void (*node_ann_each_fn)(
 int node_ann_store_each(
     node_ann_store *s, uint32_t max, node_ann_each_fn fn, void *arg);
 
+/* The node's key and configuration (borrowed; worker thread). */
+const gh_ed_key   *node_key_get(const node *n);
+const node_config *node_cfg_get(const node *n);
+
 #endif

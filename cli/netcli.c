@@ -1,0 +1,133 @@
+/* netcli.c - the CLI's side of `--node CONFIG`: read the node's
+ * configuration, call its control socket, prepare and submit entries
+ * signed here with the account key (the key never leaves the CLI). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/netcli.h"
+
+int
+cli_net_call(const char *config, const char *cmd, const uint8_t *req,
+    size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen)
+{
+	node_config *c = NULL;
+	char         err[256];
+	int          status = GH_EINTERNAL;
+	int          rv;
+
+	*body = NULL;
+	*blen = 0;
+	if ((c = malloc(sizeof(*c))) == NULL) {
+		return (GH_ENOMEM);
+	}
+	node_config_default(c);
+	if ((rv = node_config_load(config, c, err, sizeof(err))) != GH_OK) {
+		fprintf(stderr, "gpuhour: %s\n", err);
+		free(c);
+		return (rv);
+	}
+	rv = node_ctl_call(
+	    c->data_dir, cmd, req, len, timeout_ms, &status, body, blen);
+	free(c);
+	if (rv != GH_OK) {
+		return (rv == GH_ETIMEDOUT ? rv : GH_ECLOSED);
+	}
+	if (status != GH_OK) {
+		free(*body);
+		*body = NULL;
+		*blen = 0;
+	}
+	return (status);
+}
+
+int
+cli_net_info(const char *config, node_ledger_info *info)
+{
+	uint8_t *b = NULL;
+	size_t   bl;
+	int      rv;
+
+	rv = cli_net_call(config, "ledger-info", NULL, 0, 30000, &b, &bl);
+	if (rv == GH_OK) {
+		rv = node_ledger_info_decode(b, bl, info);
+	}
+	free(b);
+	return (rv);
+}
+
+int
+cli_net_account(
+    const char *config, const uint8_t id[32], int nodechain, ledger_account *a)
+{
+	uint8_t   req[33];
+	uint8_t  *b = NULL;
+	size_t    bl;
+	gh_reader r;
+	int       rv;
+
+	memset(a, 0, sizeof(*a));
+	req[0] = (uint8_t) (nodechain ? 1 : 0);
+	memcpy(req + 1, id, 32);
+	rv = cli_net_call(config, "ledger-account", req, 33, 10000, &b, &bl);
+	if (rv == GH_OK) {
+		gh_reader_init(&r, b, bl);
+		if ((rv = gh_get_u64(&r, &a->seq)) == GH_OK
+		    && (rv = gh_get_fixed(&r, a->head.b, 32)) == GH_OK
+		    && (rv = gh_get_u64(&r, &a->balance)) == GH_OK) {
+			rv = gh_reader_end(&r);
+		}
+	}
+	free(b);
+	return (rv);
+}
+
+int
+cli_net_prepare(
+    const char *config, const gh_acct_key *k, int kind, ledger_entry *e)
+{
+	node_ledger_info info;
+	ledger_account   a;
+	gh_acct_pub      pub;
+	int              rv;
+
+	gh_acct_key_pub(k, &pub);
+	if ((rv = cli_net_info(config, &info)) != GH_OK) {
+		return (rv);
+	}
+	rv = cli_net_account(config, pub.b, 0, &a);
+	if (rv != GH_OK && rv != GH_ENOENT) {
+		return (rv);
+	}
+	memset(e, 0, sizeof(*e));
+	e->kind   = (uint8_t) kind;
+	e->scheme = LEDGER_SCHEME_ACCOUNT;
+	e->netid  = info.netid;
+	memcpy(e->author, pub.b, 32);
+	e->seq  = a.seq + 1;
+	e->prev = a.head;
+	e->time = gh_time_now();
+	return (GH_OK);
+}
+
+int
+cli_net_submit(
+    const char *config, ledger_entry *e, const gh_acct_key *k, gh_hash *h)
+{
+	uint8_t *p = NULL, *b = NULL;
+	size_t   n, bl;
+	int      rv;
+
+	if ((rv = ledger_entry_sign_account(e, k)) != GH_OK
+	    || (rv = ledger_entry_encode(e, &p, &n)) != GH_OK) {
+		return (rv);
+	}
+	ledger_entry_hash(e, h);
+	rv = cli_net_call(config, "ledger-submit", p, n, 60000, &b, &bl);
+	if (rv == GH_OK && (bl != 32 || memcmp(b, h->b, 32) != 0)) {
+		rv = GH_EPROTO;
+	}
+	free(p);
+	free(b);
+	return (rv);
+}
