@@ -1,6 +1,6 @@
 /*
  * book.c - the order book: offers by asset in a hash table, and ranked
- * in buckets, one skip list per (GPU model, region, billing).  Each
+ * in buckets, one skip list per (GPU model, region, billing, memory).  Each
  * bucket keeps bounds on what it holds (largest memory, longest lease,
  * the models served) so a match skips the buckets that cannot qualify
  * and merges the others best first, stopping at the price cap.
@@ -25,7 +25,7 @@ struct book_entry {
 };
 
 /*
- * A bucket: the offers of one (GPU model, region, billing), ranked in a
+ * A bucket: the offers of one (GPU model, region, billing, memory), in a
  * skip list.  The bounds only grow (a removal leaves them as they are),
  * so they are safe upper bounds for skipping.
  */
@@ -35,6 +35,7 @@ typedef struct {
 	char        model[MARKET_GPU_MODEL_MAX + 1];
 	char        region[MARKET_REGION_MAX + 1];
 	uint8_t     billing;
+	uint64_t    memory; /* GPU memory: a size from a short list */
 	uint64_t    max_memory;
 	uint64_t    max_lease;
 	uint64_t    max_until;
@@ -139,7 +140,7 @@ book_bucket(market_book *b, const market_offer *o, int create)
 
 	for (size_t i = 0; i < b->nlists; i++) {
 		v = &b->lists[i];
-		if (v->billing == o->billing
+		if (v->billing == o->billing && v->memory == o->memory_mib
 		    && strcmp(v->model, o->gpu_model) == 0
 		    && strcmp(v->region, o->region) == 0) {
 			return (v);
@@ -161,6 +162,7 @@ book_bucket(market_book *b, const market_offer *o, int create)
 	memcpy(v->model, o->gpu_model, sizeof(v->model));
 	memcpy(v->region, o->region, sizeof(v->region));
 	v->billing = o->billing;
+	v->memory  = o->memory_mib;
 	return (v);
 }
 

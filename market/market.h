@@ -156,7 +156,8 @@ typedef struct {
  * lowest price first, then highest throughput, then largest memory, then
  * lowest offer id (so every node ranks one book the same way).  Offers
  * are copied into out; *count is set.  GH_ENOMEM only for a book of more
- * than 64 buckets (GPU model, region, billing) when memory is short.
+ * than 64 buckets (GPU model, region, billing, memory) when memory is
+ * short.
  */
 int market_book_match(const market_book *b, const market_filter *f,
     uint64_t now, market_offer *out, size_t max, size_t *count);
