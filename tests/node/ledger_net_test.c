@@ -353,126 +353,11 @@ TEST_T(ledger_net_six_nodes, 400)
 /* A hostile peer gossiping certificates with bad signatures and too few
  * votes: refused, scored down and banned; the network keeps working. */
 
-typedef struct {
-	nng_socket s;
-	gh_ed_key *key;
-	gh_ed_pub  pub;
-	gh_hash    netid;
-	gh_ed_pub  to;
-	uint64_t   nonce;
-} lh;
-
-static int
-lh_open(lh *h, const tn_net *t, int target)
-{
-	char url[64];
-
-	memset(h, 0, sizeof(*h));
-	if (gh_ed_key_new(&h->key) != GH_OK || nng_req0_open(&h->s) != 0) {
-		return (GH_ENOMEM);
-	}
-	gh_ed_key_pub(h->key, &h->pub);
-	h->netid = t->netid;
-	h->to    = t->pub[target];
-	nng_socket_set_ms(h->s, NNG_OPT_RECVTIMEO, 700);
-	nng_socket_set_ms(h->s, NNG_OPT_SENDTIMEO, 700);
-	nng_socket_set_ms(h->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	nng_socket_set_ms(h->s, NNG_OPT_RECONNMINT, 50);
-	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", t->port[target]);
-	return (nng_dial(h->s, url, NULL, 0) == 0 ? GH_OK : GH_ECLOSED);
-}
-
-static void
-lh_close(lh *h)
-{
-	nng_close(h->s);
-	gh_ed_key_free(h->key);
-}
-
-/* Builds a signed frame. */
-static int
-lh_frame(lh *h, uint8_t type, const gh_hash *netid, const uint8_t *body,
-    size_t len, uint8_t **out, size_t *n)
-{
-	node_env e;
-
-	memset(&e, 0, sizeof(e));
-	e.type     = type;
-	e.netid    = *netid;
-	e.from     = h->pub;
-	e.to       = h->to;
-	e.time_ms  = gh_time_now() * 1000;
-	e.nonce    = ++h->nonce;
-	e.body     = body;
-	e.body_len = (uint32_t) len;
-	return (node_env_encode(&e, h->key, out, n));
-}
-
-/* Sends raw bytes; returns the reply's status, GH_ETIMEDOUT when none
- * came (dropped), GH_ECLOSED when the connection failed. */
-static int
-lh_send(lh *h, const uint8_t *p, size_t n)
-{
-	nng_msg       *m = NULL;
-	node_env       e;
-	uint16_t       st;
-	const uint8_t *b;
-	uint32_t       bl;
-	int            rv;
-
-	if ((rv = nng_send(h->s, (void *) p, n, 0)) != 0) {
-		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
-	}
-	if ((rv = nng_recvmsg(h->s, &m, 0)) != 0) {
-		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
-	}
-	rv = node_env_decode(nng_msg_body(m), nng_msg_len(m), &e);
-	if (rv == GH_OK) {
-		rv = node_env_verify(&e);
-	}
-	if (rv == GH_OK) {
-		rv = node_reply_decode(e.body, e.body_len, &st, &b, &bl);
-	}
-	nng_msg_free(m);
-	return (rv == GH_OK ? (int) st : GH_EPROTO);
-}
-
-static int
-lh_req(lh *h, uint8_t type, const uint8_t *body, size_t len)
-{
-	uint8_t *f = NULL;
-	size_t   n;
-	int      rv;
-
-	if ((rv = lh_frame(h, type, &h->netid, body, len, &f, &n)) != GH_OK) {
-		return (rv);
-	}
-	rv = lh_send(h, f, n);
-	free(f);
-	return (rv);
-}
-
-static int
-lh_hello(lh *h)
-{
-	node_hello hl;
-	gh_writer  w;
-	int        rv;
-
-	memset(&hl, 0, sizeof(hl));
-	snprintf(hl.addr, sizeof(hl.addr), "tcp://127.0.0.1:1");
-	hl.boot = 7;
-	gh_writer_init(&w);
-	(void) node_hello_encode(&hl, &w);
-	rv = lh_req(h, NODE_MSG_HELLO, w.p, w.len);
-	gh_writer_free(&w);
-	return (rv);
-}
-
 /* PUSHes a certificate of a mint signed by the issuer, with nv votes
  * signed by keys[] (bad: a vote signature flipped). */
 static int
-lh_push_cert(lh *h, ln_net *L, gh_ed_key **keys, int nv, int bad, uint64_t amt)
+lh_push_cert(
+    hostile *h, ln_net *L, gh_ed_key **keys, int nv, int bad, uint64_t amt)
 {
 	gh_acct_key *ik = NULL;
 	ledger_cert *c  = calloc(1, sizeof(*c));
@@ -530,7 +415,7 @@ lh_push_cert(lh *h, ln_net *L, gh_ed_key **keys, int nv, int bad, uint64_t amt)
 	gh_writer_init(&it);
 	gh_put_u8(&it, NODE_KIND_CERT);
 	gh_put_str(&it, NODE_BODY_MAX, p, n);
-	rv = lh_req(h, NODE_MSG_PUSH, it.p, it.len);
+	rv = hostile_req(h, NODE_MSG_PUSH, it.p, it.len);
 	gh_writer_free(&it);
 	free(p);
 	return (rv);
@@ -569,7 +454,7 @@ lh_banned(const tn_net *t, int i, const gh_ed_pub *pub)
  * (GH_ECONFLICT), stores the equivocation proof and gossips it; waits
  * until all five nodes hold it. */
 static int
-lh_vote(lh *v, const uint8_t *p, size_t n)
+lh_vote(hostile *v, const uint8_t *p, size_t n)
 {
 	gh_writer w;
 	int       rv;
@@ -577,13 +462,13 @@ lh_vote(lh *v, const uint8_t *p, size_t n)
 	gh_writer_init(&w);
 	gh_put_u8(&w, NODE_REQ_VOTE);
 	gh_put_str(&w, NODE_BODY_MAX, p, n);
-	rv = lh_req(v, NODE_MSG_REQUEST, w.p, w.len);
+	rv = hostile_req(v, NODE_MSG_REQUEST, w.p, w.len);
 	gh_writer_free(&w);
 	return (rv);
 }
 
 static void
-lh_equivocate(ln_net *L, lh *v)
+lh_equivocate(ln_net *L, hostile *v)
 {
 	gh_acct_key     *k = NULL;
 	ledger_entry     e;
@@ -611,8 +496,8 @@ lh_equivocate(ln_net *L, lh *v)
 	e.body.transfer.amount = 3;
 	CHECK_OK(gh_hex_decode(L->bhex, e.body.transfer.to.b, 32));
 	free(b);
-	CHECK_OK(lh_open(v, &L->t, 0));
-	CHECK_OK(lh_hello(v));
+	CHECK_OK(hostile_open(v, &L->t, 0));
+	CHECK_OK(hostile_hello(v));
 	CHECK_OK(ledger_entry_sign_account(&e, k));
 	CHECK_OK(ledger_entry_encode(&e, &p, &n));
 	CHECK_OK(lh_vote(v, p, n));
@@ -638,7 +523,7 @@ lh_equivocate(ln_net *L, lh *v)
 }
 
 static void
-lh_body(ln_net *L, lh *h, lh *v)
+lh_body(ln_net *L, hostile *h, hostile *v)
 {
 	gh_ed_key *keys[LN_VALS] = { NULL };
 	gh_ed_key *rnd[3]        = { NULL };
@@ -663,8 +548,8 @@ lh_body(ln_net *L, lh *h, lh *v)
 	for (int i = 0; i < 3; i++) {
 		CHECK_OK(gh_ed_key_new(&rnd[i]));
 	}
-	CHECK_OK(lh_open(h, &L->t, 4));
-	CHECK_OK(lh_hello(h));
+	CHECK_OK(hostile_open(h, &L->t, 4));
+	CHECK_OK(hostile_hello(h));
 	/* Too few votes (2 of the 3 needed), votes by non-members, a bad
 	 * vote signature: each refused. */
 	CHECK_ERR(lh_push_cert(h, L, keys, 2, 0, 5), GH_EQUORUM);
@@ -715,11 +600,11 @@ lh_body(ln_net *L, lh *h, lh *v)
 
 TEST_T(ledger_net_hostile_certificates, 300)
 {
-	static ln_net L;
-	static lh     h, v;
+	static ln_net  L;
+	static hostile h, v;
 
 	lh_body(&L, &h, &v);
-	lh_close(&h);
-	lh_close(&v);
+	hostile_close(&h);
+	hostile_close(&v);
 	tn_teardown(&L.t);
 }

@@ -24,6 +24,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
 #include "base/base.h"
 #include "node/node.h"
 
@@ -413,6 +416,126 @@ tn_wait_all(
 		tn_sleep_ms(100);
 	}
 	return (GH_ETIMEDOUT);
+}
+
+/* ------------------------------------------------------------------ */
+/* A hostile peer: a test-side nng client with its own key. */
+
+typedef struct {
+	nng_socket s;
+	gh_ed_key *key;
+	gh_ed_pub  pub;
+	gh_hash    netid;
+	gh_ed_pub  to;
+	uint64_t   nonce;
+} hostile;
+
+static TN_UNUSED int
+hostile_open(hostile *h, const tn_net *t, int target)
+{
+	char url[64];
+
+	memset(h, 0, sizeof(*h));
+	if (gh_ed_key_new(&h->key) != GH_OK || nng_req0_open(&h->s) != 0) {
+		return (GH_ENOMEM);
+	}
+	gh_ed_key_pub(h->key, &h->pub);
+	h->netid = t->netid;
+	h->to    = t->pub[target];
+	nng_socket_set_ms(h->s, NNG_OPT_RECVTIMEO, 700);
+	nng_socket_set_ms(h->s, NNG_OPT_SENDTIMEO, 700);
+	nng_socket_set_ms(h->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(h->s, NNG_OPT_RECONNMINT, 50);
+	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", t->port[target]);
+	return (nng_dial(h->s, url, NULL, 0) == 0 ? GH_OK : GH_ECLOSED);
+}
+
+static TN_UNUSED void
+hostile_close(hostile *h)
+{
+	nng_close(h->s);
+	gh_ed_key_free(h->key);
+}
+
+/* Builds a signed frame. */
+static TN_UNUSED int
+hostile_frame(hostile *h, uint8_t type, const gh_hash *netid,
+    const uint8_t *body, size_t len, uint8_t **out, size_t *n)
+{
+	node_env e;
+
+	memset(&e, 0, sizeof(e));
+	e.type     = type;
+	e.netid    = *netid;
+	e.from     = h->pub;
+	e.to       = h->to;
+	e.time_ms  = gh_time_now() * 1000;
+	e.nonce    = ++h->nonce;
+	e.body     = body;
+	e.body_len = (uint32_t) len;
+	return (node_env_encode(&e, h->key, out, n));
+}
+
+/* Sends raw bytes; returns the reply's status, GH_ETIMEDOUT when none
+ * came (dropped), GH_ECLOSED when the connection failed. */
+static TN_UNUSED int
+hostile_send(hostile *h, const uint8_t *p, size_t n)
+{
+	nng_msg       *m = NULL;
+	node_env       e;
+	uint16_t       st;
+	const uint8_t *b;
+	uint32_t       bl;
+	int            rv;
+
+	if ((rv = nng_send(h->s, (void *) p, n, 0)) != 0) {
+		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
+	}
+	if ((rv = nng_recvmsg(h->s, &m, 0)) != 0) {
+		return (rv == NNG_ETIMEDOUT ? GH_ETIMEDOUT : GH_ECLOSED);
+	}
+	rv = node_env_decode(nng_msg_body(m), nng_msg_len(m), &e);
+	if (rv == GH_OK) {
+		rv = node_env_verify(&e);
+	}
+	if (rv == GH_OK) {
+		rv = node_reply_decode(e.body, e.body_len, &st, &b, &bl);
+	}
+	nng_msg_free(m);
+	return (rv == GH_OK ? (int) st : GH_EPROTO);
+}
+
+static TN_UNUSED int
+hostile_req(hostile *h, uint8_t type, const uint8_t *body, size_t len)
+{
+	uint8_t *f = NULL;
+	size_t   n;
+	int      rv;
+
+	if ((rv = hostile_frame(h, type, &h->netid, body, len, &f, &n))
+	    != GH_OK) {
+		return (rv);
+	}
+	rv = hostile_send(h, f, n);
+	free(f);
+	return (rv);
+}
+
+static TN_UNUSED int
+hostile_hello(hostile *h)
+{
+	node_hello hl;
+	gh_writer  w;
+	int        rv;
+
+	memset(&hl, 0, sizeof(hl));
+	snprintf(hl.addr, sizeof(hl.addr), "tcp://127.0.0.1:1");
+	hl.boot = 7;
+	gh_writer_init(&w);
+	(void) node_hello_encode(&hl, &w);
+	rv = hostile_req(h, NODE_MSG_HELLO, w.p, w.len);
+	gh_writer_free(&w);
+	return (rv);
 }
 
 #endif
