@@ -23,8 +23,24 @@ int cli_devnet_dir(const char *opt, char *out, size_t cap);
  * set) every validator key file found under keys/ (passphrase from
  * $GPUHOUR_PASSPHRASE when encrypted).  Close with cli_devnet_close.
  */
-int           cli_devnet_open(const char *dir, int voters, cli_devnet **out);
-void          cli_devnet_close(cli_devnet *d);
+int  cli_devnet_open(const char *dir, int voters, cli_devnet **out);
+void cli_devnet_close(cli_devnet *d);
+
+/*
+ * Node mode (`--node CONFIG`): the running node's store, opened
+ * read-only (the node owns it).  Account entries are signed here and
+ * handed to the node, which collects the votes; node-chain entries
+ * (prepare_node/submit_node, k may be NULL) are signed by the node
+ * itself with its own key.  Submissions return once the entry is
+ * applied in the node's store.
+ */
+int cli_devnet_open_node(const char *config, cli_devnet **out);
+/* --datadir DIR (or the default devnet) or, with node set, that node;
+ * both set is a usage error (GH_EINVAL). */
+int cli_devnet_open_any(
+    const char *dir, const char *config, int voters, cli_devnet **out);
+/* The node's key in node mode; GH_ENOENT for a devnet. */
+int           cli_devnet_node_pub(const cli_devnet *d, gh_ed_pub *out);
 ledger_store *cli_devnet_store(cli_devnet *d);
 
 /*

@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "cli/devnet.h"
 #include "cli/kinds.h"
+#include "cli/netcli.h"
+#include "node/leases.h"
 
 static const char cli_lease_usage[]
     = "usage: gpuhour lease open [--datadir DIR] --key FILE --asset ASSET\n"
@@ -25,6 +27,8 @@ static const char cli_lease_usage[]
       "LEASE\n"
       "                          [--receipt HEX]\n"
       "       gpuhour lease expire [--datadir DIR] --key FILE --lease LEASE\n"
+      "       gpuhour lease pay --node CONFIG --lease LEASE\n"
+      "                         (--amount A | --device-ns N)\n"
       "       gpuhour lease list [--datadir DIR] [--json]\n"
       "       gpuhour lease show [--datadir DIR] [--json] LEASE\n"
       "\n"
@@ -39,6 +43,20 @@ static const char cli_lease_usage[]
       "renter `expire`s the lease and gets back what was never drawn.\n"
       "Times are unix seconds or +S (from now); ids are 64 hex digits.\n"
       "\n"
+      "pay (renter, through its node, whose key is the lease's receipt\n"
+      "key): the node signs a receipt for the cumulative amount A, or\n"
+      "for N more nanoseconds of attested device time on a metered\n"
+      "lease, and delivers it to the provider's node, which draws on\n"
+      "it.  A renter node also pays a reserved lease by itself as time\n"
+      "passes (receipt_every_seconds in its configuration).\n"
+      "\n"
+      "Every verb takes --node CONFIG instead of --datadir: it then\n"
+      "works on a running node's ledger (read from its store, entries\n"
+      "submitted through it).  With --node, open's receipt key defaults\n"
+      "to the node's own key (the renter's node signs the receipts), and\n"
+      "draw and close are signed by the node itself (no --node-key).\n"
+      "\n"
+      "  --node CONFIG         a running node's configuration file\n"
       "  --key FILE            the renter's account key file\n"
       "  --node-key FILE       the provider's node key file\n"
       "  --receipt-key FILE    the renter's receipt key (a node-kind key)\n"
@@ -62,6 +80,7 @@ static const char cli_asset_show_usage[]
 
 enum {
 	OPT_DATADIR = 256,
+	OPT_NODE,
 	OPT_KEY,
 	OPT_NODEKEY,
 	OPT_RKEY,
@@ -77,12 +96,14 @@ enum {
 	OPT_LEASE,
 	OPT_SEQ,
 	OPT_AMOUNT,
+	OPT_DEVICE_NS,
 	OPT_RECEIPT,
 	OPT_JSON,
 };
 
 static const struct option cli_lease_opts[] = {
 	{ "datadir", required_argument, NULL, OPT_DATADIR },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "node-key", required_argument, NULL, OPT_NODEKEY },
 	{ "receipt-key", required_argument, NULL, OPT_RKEY },
@@ -98,6 +119,7 @@ static const struct option cli_lease_opts[] = {
 	{ "lease", required_argument, NULL, OPT_LEASE },
 	{ "seq", required_argument, NULL, OPT_SEQ },
 	{ "amount", required_argument, NULL, OPT_AMOUNT },
+	{ "device-ns", required_argument, NULL, OPT_DEVICE_NS },
 	{ "receipt", required_argument, NULL, OPT_RECEIPT },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
@@ -106,18 +128,20 @@ static const struct option cli_lease_opts[] = {
 
 typedef struct {
 	const char *datadir, *key, *nodekey, *rkey, *passenv, *asset, *start;
-	const char *offer, *lease, *receipt, *arg;
-	uint64_t    hours, seconds, price, offerseq, seq, amount;
+	const char *offer, *lease, *receipt, *arg, *node;
+	uint64_t    hours, seconds, price, offerseq, seq, amount, device_ns;
 	int have_hours, have_seconds, have_price, have_seq, have_amount;
+	int have_device_ns;
 	int metered, json;
 } cli_lease_args;
 
 static int
-cli_lease_open_cmd(const cli_lease_args *a, const char *dir)
+cli_lease_open_cmd(const cli_lease_args *a)
 {
 	cli_devnet     *d = NULL;
 	gh_acct_key    *k = NULL;
 	gh_keyfile_info ri;
+	gh_ed_pub       rp;
 	ledger_entry    e;
 	ledger_id       asset, offer;
 	uint64_t        secs, start, now = gh_time_now();
@@ -125,11 +149,12 @@ cli_lease_open_cmd(const cli_lease_args *a, const char *dir)
 	char            hex[65];
 	int             rv;
 
-	if (a->key == NULL || a->asset == NULL || a->rkey == NULL
-	    || !a->have_price || a->have_hours == a->have_seconds) {
+	if (a->key == NULL || a->asset == NULL
+	    || (a->rkey == NULL && a->node == NULL) || !a->have_price
+	    || a->have_hours == a->have_seconds) {
 		return (cli_usage_error("lease",
-		    "open needs --key, --asset, --price, --receipt-key and "
-		    "one of --hours or --seconds"));
+		    "open needs --key, --asset, --price, --receipt-key (or "
+		    "--node) and one of --hours or --seconds"));
 	}
 	if (cli_parse_id(a->asset, asset.b) != GH_OK
 	    || (a->offer != NULL
@@ -150,7 +175,10 @@ cli_lease_open_cmd(const cli_lease_args *a, const char *dir)
 		return (
 		    cli_usage_error("lease", "bad --start '%s'", a->start));
 	}
-	if ((rv = gh_keyfile_info_read(a->rkey, &ri)) != GH_OK) {
+	memset(&ri, 0, sizeof(ri));
+	ri.kind = GH_KEY_NODE;
+	if (a->rkey != NULL
+	    && (rv = gh_keyfile_info_read(a->rkey, &ri)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->rkey));
 	}
 	if (ri.kind != GH_KEY_NODE) {
@@ -160,13 +188,19 @@ cli_lease_open_cmd(const cli_lease_args *a, const char *dir)
 	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) != GH_OK) {
 		gh_acct_key_free(k);
-		return (cli_fail(rv, "%s", dir));
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
+	memcpy(rp.b, ri.pub, 32);
 	if ((rv = cli_devnet_prepare(d, k, LEDGER_LEASE_OPEN, &e)) == GH_OK) {
-		gh_ed_pub rp;
-		memcpy(rp.b, ri.pub, 32);
+		if (a->rkey == NULL) {
+			/* The renter's node signs the receipts. */
+			rv = cli_devnet_node_pub(d, &rp);
+		}
+	}
+	if (rv == GH_OK) {
 		rv = cli_kinds_lease_open(cli_devnet_store(d), &e, &asset,
 		    start, secs, a->price, a->metered ? 2 : 1, &rp,
 		    a->offer != NULL ? &offer : NULL, a->offerseq);
@@ -236,7 +270,7 @@ cli_lease_receipt_cmd(const cli_lease_args *a)
 }
 
 static int
-cli_lease_act_cmd(const cli_lease_args *a, const char *dir, int kind)
+cli_lease_act_cmd(const cli_lease_args *a, int kind)
 {
 	cli_devnet    *d  = NULL;
 	gh_acct_key   *k  = NULL;
@@ -251,11 +285,13 @@ cli_lease_act_cmd(const cli_lease_args *a, const char *dir, int kind)
 		return (
 		    cli_usage_error("lease", "needs --lease LEASE (64 hex)"));
 	}
-	if (kind == LEDGER_LEASE_EXPIRE ? a->key == NULL
-	                                : a->nodekey == NULL) {
+	if (kind == LEDGER_LEASE_EXPIRE
+	        ? a->key == NULL
+	        : a->nodekey == NULL && a->node == NULL) {
 		return (cli_usage_error("lease",
-		    kind == LEDGER_LEASE_EXPIRE ? "expire needs --key"
-		                                : "needs --node-key"));
+		    kind == LEDGER_LEASE_EXPIRE
+		        ? "expire needs --key"
+		        : "needs --node-key or --node"));
 	}
 	if (kind == LEDGER_LEASE_DRAW && a->receipt == NULL) {
 		return (cli_usage_error("lease", "draw needs --receipt"));
@@ -274,6 +310,8 @@ cli_lease_act_cmd(const cli_lease_args *a, const char *dir, int kind)
 	}
 	if (kind == LEDGER_LEASE_EXPIRE) {
 		rv = cli_devnet_account_key(a->key, a->passenv, &k);
+	} else if (a->node != NULL) {
+		rv = GH_OK; /* the provider's node signs itself */
 	} else {
 		rv = cli_devnet_node_keyfile(a->nodekey, a->passenv, &nk);
 	}
@@ -281,7 +319,7 @@ cli_lease_act_cmd(const cli_lease_args *a, const char *dir, int kind)
 		return (cli_fail(rv, "%s",
 		    kind == LEDGER_LEASE_EXPIRE ? a->key : a->nodekey));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) == GH_OK) {
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) == GH_OK) {
 		rv = k != NULL ? cli_devnet_prepare(d, k, kind, &e)
 		               : cli_devnet_prepare_node(d, nk, kind, &e);
 		if (rv == GH_OK) {
@@ -305,8 +343,58 @@ cli_lease_act_cmd(const cli_lease_args *a, const char *dir, int kind)
 	        : cli_fail(rv, "%s refused", ledger_kind_name(kind)));
 }
 
+/* pay: the renter's node signs a receipt and hands it to the
+ * provider's node. */
 static int
-cli_lease_read_cmd(const cli_lease_args *a, const char *dir, int show)
+cli_lease_pay_cmd(const cli_lease_args *a)
+{
+	uint8_t   req[41];
+	uint8_t  *b = NULL;
+	size_t    bl;
+	gh_reader r;
+	uint64_t  seq = 0, amount = 0;
+	int       rv;
+
+	if (a->node == NULL || a->lease == NULL
+	    || a->have_amount == a->have_device_ns) {
+		return (cli_usage_error("lease",
+		    "pay needs --node, --lease and one of --amount or "
+		    "--device-ns"));
+	}
+	if (cli_parse_id(a->lease, req) != GH_OK) {
+		return (
+		    cli_usage_error("lease", "--lease takes 64 hex digits"));
+	}
+	req[32] = a->have_amount ? NODE_LEASES_PAY_AMOUNT
+	                         : NODE_LEASES_PAY_DEVICE_NS;
+	gh_be64_put(req + 33, a->have_amount ? a->amount : a->device_ns);
+	rv = cli_net_call(
+	    a->node, "lease-pay", req, sizeof(req), 30000, &b, &bl);
+	if (rv == GH_OK) {
+		gh_reader_init(&r, b, bl);
+		if ((rv = gh_get_u64(&r, &seq)) == GH_OK
+		    && (rv = gh_get_u64(&r, &amount)) == GH_OK) {
+			rv = gh_reader_end(&r);
+		}
+	}
+	free(b);
+	if (rv != GH_OK) {
+		return (cli_fail(rv, "lease pay"));
+	}
+	if (a->json) {
+		printf("{\"lease\":\"%s\",\"seq\":%llu,\"amount\":%llu}\n",
+		    a->lease, (unsigned long long) seq,
+		    (unsigned long long) amount);
+	} else {
+		printf("receipt %llu for %llu micro-units delivered to the "
+		       "provider's node\n",
+		    (unsigned long long) seq, (unsigned long long) amount);
+	}
+	return (CLI_EXIT_OK);
+}
+
+static int
+cli_lease_read_cmd(const cli_lease_args *a, int show)
 {
 	cli_devnet *d = NULL;
 	ledger_id   id;
@@ -315,8 +403,9 @@ cli_lease_read_cmd(const cli_lease_args *a, const char *dir, int show)
 	if (show && (a->arg == NULL || cli_parse_id(a->arg, id.b) != GH_OK)) {
 		return (cli_usage_error("lease", "show needs LEASE (64 hex)"));
 	}
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
-		return (cli_fail(rv, "%s", dir));
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 0, &d)) != GH_OK) {
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
 	rv = show ? cli_kinds_lease_show(cli_devnet_store(d), &id, a->json)
 	          : cli_kinds_lease_list(cli_devnet_store(d), a->json);
@@ -338,6 +427,9 @@ cli_lease_parse(int argc, char **argv, cli_lease_args *a, const char *cmd)
 		switch (c) {
 		case OPT_DATADIR:
 			a->datadir = optarg;
+			break;
+		case OPT_NODE:
+			a->node = optarg;
 			break;
 		case OPT_KEY:
 			a->key = optarg;
@@ -389,6 +481,10 @@ cli_lease_parse(int argc, char **argv, cli_lease_args *a, const char *cmd)
 			u    = &a->amount;
 			have = &a->have_amount;
 			break;
+		case OPT_DEVICE_NS:
+			u    = &a->device_ns;
+			have = &a->have_device_ns;
+			break;
 		case OPT_RECEIPT:
 			a->receipt = optarg;
 			break;
@@ -425,7 +521,6 @@ int
 cli_lease_main(int argc, char **argv)
 {
 	cli_lease_args a;
-	char           dir[PATH_MAX];
 	const char    *verb;
 	int            rv;
 
@@ -450,29 +545,33 @@ cli_lease_main(int argc, char **argv)
 		return (cli_usage_error(
 		    "lease", "unexpected argument '%s'", a.arg));
 	}
-	if ((rv = cli_devnet_dir(a.datadir, dir, sizeof(dir))) != GH_OK) {
-		return (cli_fail(rv, "data dir"));
+	if (a.datadir != NULL && a.node != NULL) {
+		return (cli_usage_error(
+		    "lease", "--node and --datadir exclude each other"));
 	}
 	if (strcmp(verb, "open") == 0) {
-		return (cli_lease_open_cmd(&a, dir));
+		return (cli_lease_open_cmd(&a));
 	}
 	if (strcmp(verb, "receipt") == 0) {
 		return (cli_lease_receipt_cmd(&a));
 	}
+	if (strcmp(verb, "pay") == 0) {
+		return (cli_lease_pay_cmd(&a));
+	}
 	if (strcmp(verb, "draw") == 0) {
-		return (cli_lease_act_cmd(&a, dir, LEDGER_LEASE_DRAW));
+		return (cli_lease_act_cmd(&a, LEDGER_LEASE_DRAW));
 	}
 	if (strcmp(verb, "close") == 0) {
-		return (cli_lease_act_cmd(&a, dir, LEDGER_LEASE_CLOSE));
+		return (cli_lease_act_cmd(&a, LEDGER_LEASE_CLOSE));
 	}
 	if (strcmp(verb, "expire") == 0) {
-		return (cli_lease_act_cmd(&a, dir, LEDGER_LEASE_EXPIRE));
+		return (cli_lease_act_cmd(&a, LEDGER_LEASE_EXPIRE));
 	}
 	if (strcmp(verb, "list") == 0) {
-		return (cli_lease_read_cmd(&a, dir, 0));
+		return (cli_lease_read_cmd(&a, 0));
 	}
 	if (strcmp(verb, "show") == 0) {
-		return (cli_lease_read_cmd(&a, dir, 1));
+		return (cli_lease_read_cmd(&a, 1));
 	}
 	return (cli_usage_error("lease", "unknown verb '%s'", verb));
 }
@@ -481,7 +580,6 @@ int
 cli_asset_main(int argc, char **argv)
 {
 	cli_lease_args a;
-	char           dir[PATH_MAX];
 	cli_devnet    *d = NULL;
 	ledger_id      id;
 	int            rv;
@@ -515,11 +613,9 @@ cli_asset_main(int argc, char **argv)
 	if (a.arg == NULL || cli_parse_id(a.arg, id.b) != GH_OK) {
 		return (cli_usage_error("asset", "show needs ASSET (64 hex)"));
 	}
-	if ((rv = cli_devnet_dir(a.datadir, dir, sizeof(dir))) != GH_OK) {
-		return (cli_fail(rv, "data dir"));
-	}
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
-		return (cli_fail(rv, "%s", dir));
+	if ((rv = cli_devnet_open_any(a.datadir, a.node, 0, &d)) != GH_OK) {
+		return (
+		    cli_fail(rv, "%s", a.node != NULL ? a.node : "devnet"));
 	}
 	rv = cli_kinds_asset_show(cli_devnet_store(d), &id, a.json);
 	cli_devnet_close(d);

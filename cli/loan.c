@@ -42,6 +42,7 @@ static const char cli_loan_usage[]
 
 enum {
 	OPT_DATADIR = 256,
+	OPT_NODE,
 	OPT_KEY,
 	OPT_PASSENV,
 	OPT_BORROWER,
@@ -55,6 +56,7 @@ enum {
 
 static const struct option cli_loan_opts[] = {
 	{ "datadir", required_argument, NULL, OPT_DATADIR },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "borrower", required_argument, NULL, OPT_BORROWER },
@@ -69,14 +71,14 @@ static const struct option cli_loan_opts[] = {
 };
 
 typedef struct {
-	const char *datadir, *key, *passenv, *borrower, *lot, *expiry;
+	const char *datadir, *node, *key, *passenv, *borrower, *lot, *expiry;
 	const char *maturity, *arg;
 	uint64_t    amount, due;
 	int         have_amount, have_due, json;
 } cli_loan_args;
 
 static int
-cli_loan_offer_cmd(const cli_loan_args *a, const char *dir)
+cli_loan_offer_cmd(const cli_loan_args *a)
 {
 	cli_devnet  *d = NULL;
 	gh_acct_key *k = NULL;
@@ -107,7 +109,7 @@ cli_loan_offer_cmd(const cli_loan_args *a, const char *dir)
 	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) == GH_OK
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) == GH_OK
 	    && (rv = cli_devnet_prepare(d, k, LEDGER_LOAN_OFFER, &e))
 	        == GH_OK) {
 		e.body.loan_offer.borrower = bor;
@@ -134,7 +136,7 @@ cli_loan_offer_cmd(const cli_loan_args *a, const char *dir)
 }
 
 static int
-cli_loan_act_cmd(const cli_loan_args *a, const char *dir, int kind)
+cli_loan_act_cmd(const cli_loan_args *a, int kind)
 {
 	cli_devnet  *d = NULL;
 	gh_acct_key *k = NULL;
@@ -154,7 +156,7 @@ cli_loan_act_cmd(const cli_loan_args *a, const char *dir, int kind)
 	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) == GH_OK
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) == GH_OK
 	    && (rv = cli_devnet_prepare(d, k, kind, &e)) == GH_OK
 	    && (rv = cli_kinds_loan_act(
 	            cli_devnet_store(d), &e, &id, a->amount))
@@ -173,7 +175,7 @@ cli_loan_act_cmd(const cli_loan_args *a, const char *dir, int kind)
 }
 
 static int
-cli_loan_read_cmd(const cli_loan_args *a, const char *dir, int show)
+cli_loan_read_cmd(const cli_loan_args *a, int show)
 {
 	cli_devnet *d = NULL;
 	ledger_id   id;
@@ -182,8 +184,9 @@ cli_loan_read_cmd(const cli_loan_args *a, const char *dir, int show)
 	if (show && (a->arg == NULL || cli_parse_id(a->arg, id.b) != GH_OK)) {
 		return (cli_usage_error("loan", "show needs LOAN (64 hex)"));
 	}
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
-		return (cli_fail(rv, "%s", dir));
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 0, &d)) != GH_OK) {
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
 	rv = show ? cli_kinds_loan_show(
 	         cli_devnet_store(d), &id, gh_time_now(), a->json)
@@ -196,9 +199,8 @@ int
 cli_loan_main(int argc, char **argv)
 {
 	cli_loan_args a;
-	char          dir[PATH_MAX];
 	const char   *verb;
-	int           c, rv;
+	int           c;
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2) {
@@ -219,6 +221,9 @@ cli_loan_main(int argc, char **argv)
 		switch (c) {
 		case OPT_DATADIR:
 			a.datadir = optarg;
+			break;
+		case OPT_NODE:
+			a.node = optarg;
 			break;
 		case OPT_KEY:
 			a.key = optarg;
@@ -271,33 +276,34 @@ cli_loan_main(int argc, char **argv)
 			    "unexpected argument '%s'", argv[2 + optind]));
 		}
 	}
-	if ((rv = cli_devnet_dir(a.datadir, dir, sizeof(dir))) != GH_OK) {
-		return (cli_fail(rv, "data dir"));
+	if (a.datadir != NULL && a.node != NULL) {
+		return (cli_usage_error(
+		    "loan", "--node and --datadir exclude each other"));
 	}
 	if (strcmp(verb, "offer") == 0) {
 		if (a.arg != NULL) {
 			return (cli_usage_error(
 			    "loan", "unexpected argument '%s'", a.arg));
 		}
-		return (cli_loan_offer_cmd(&a, dir));
+		return (cli_loan_offer_cmd(&a));
 	}
 	if (strcmp(verb, "take") == 0) {
-		return (cli_loan_act_cmd(&a, dir, LEDGER_LOAN_TAKE));
+		return (cli_loan_act_cmd(&a, LEDGER_LOAN_TAKE));
 	}
 	if (strcmp(verb, "repay") == 0) {
-		return (cli_loan_act_cmd(&a, dir, LEDGER_LOAN_REPAY));
+		return (cli_loan_act_cmd(&a, LEDGER_LOAN_REPAY));
 	}
 	if (strcmp(verb, "cancel") == 0) {
-		return (cli_loan_act_cmd(&a, dir, LEDGER_LOAN_CANCEL));
+		return (cli_loan_act_cmd(&a, LEDGER_LOAN_CANCEL));
 	}
 	if (strcmp(verb, "seize") == 0) {
-		return (cli_loan_act_cmd(&a, dir, LEDGER_LOAN_SEIZE));
+		return (cli_loan_act_cmd(&a, LEDGER_LOAN_SEIZE));
 	}
 	if (strcmp(verb, "list") == 0) {
-		return (cli_loan_read_cmd(&a, dir, 0));
+		return (cli_loan_read_cmd(&a, 0));
 	}
 	if (strcmp(verb, "show") == 0) {
-		return (cli_loan_read_cmd(&a, dir, 1));
+		return (cli_loan_read_cmd(&a, 1));
 	}
 	return (cli_usage_error("loan", "unknown verb '%s'", verb));
 }

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "ledger/ledger.h"
 #include "node/jobs.h"
+#include "node/leases.h"
 #include "node/node.h"
 
 static const char cli_node_usage[]
@@ -50,9 +51,14 @@ static const char cli_node_usage[]
       "the node also serves jobs for that model on the CPU backend, one\n"
       "at a time, on its worker thread (keep request_timeout_ms above the "
       "job\n"
-      "time).  Until the ledger's leases are wired in, the lease check\n"
-      "accepts only the lease given with --accept-lease (none: every\n"
-      "job is refused).\n"
+      "time).  A job runs only on an active lease of this node, served\n"
+      "(not refused for capacity), sent by the lease's renter node (its\n"
+      "receipt key); each proof is recorded as a PROOF entry on the\n"
+      "node's chain.  Leases: this node serves, draws on and closes the\n"
+      "leases of its assets, and signs receipts for the leases it pays\n"
+      "(see draw_every_receipts and receipt_every_seconds below).\n"
+      "--accept-lease instead accepts only that lease id, with no\n"
+      "ledger check (a node without a ledger).\n"
       "\n"
       "  --serve-model GGUF   serve jobs for this model\n"
       "  --accept-lease HEX   the one lease id (64 hex digits) accepted\n"
@@ -93,8 +99,8 @@ typedef struct {
 	uint32_t    max_tokens;
 } cli_node_args;
 
-/* The lease check until the ledger's leases are wired in: the one
- * lease given on the command line. */
+/* The lease check of --accept-lease: the one lease given on the
+ * command line. */
 static int
 cli_node_lease_ok(void *arg, const uint8_t lease[32], const gh_ed_pub *renter,
     char *why, size_t whycap)
@@ -198,6 +204,8 @@ cli_node_run(const cli_node_args *a)
 	node            *n   = NULL;
 	node_ledger     *led = NULL;
 	node_market     *mkt = NULL;
+	node_own        *own = NULL;
+	node_leases     *lss = NULL;
 	gh_ed_key       *key = NULL, *jkey = NULL;
 	node_jobs       *jobs = NULL;
 	node_jobs_config jc;
@@ -268,12 +276,27 @@ cli_node_run(const cli_node_args *a)
 		ex = cli_fail(rv, "offer book in %s", c->data_dir);
 		goto out;
 	}
+	if (c->ledger
+	    && ((rv = node_own_attach(n, c, led, &own)) != GH_OK
+	        || (rv = node_leases_attach(n, c, led, mkt, own, &lss))
+	            != GH_OK)) {
+		ex = cli_fail(rv, "leases in %s", c->data_dir);
+		goto out;
+	}
 	memset(&jc, 0, sizeof(jc));
 	jc.model_path = a->serve_model;
 	jc.threads    = a->job_threads;
 	jc.max_tokens = a->max_tokens;
-	jc.lease_ok   = cli_node_lease_ok;
-	jc.lease_arg  = (void *) a;
+	if (a->have_lease || lss == NULL) {
+		/* --accept-lease: that one lease only. */
+		jc.lease_ok  = cli_node_lease_ok;
+		jc.lease_arg = (void *) a;
+	} else {
+		jc.lease_ok   = node_leases_job_ok;
+		jc.lease_arg  = lss;
+		jc.proved     = node_leases_proved;
+		jc.proved_arg = lss;
+	}
 	rv   = node_jobs_attach(n, &jc, jkey, &jobs, jerr, sizeof(jerr));
 	jkey = NULL;
 	if (rv != GH_OK) {
@@ -307,6 +330,8 @@ out:
 	node_close(n);
 	node_jobs_free(jobs);
 	gh_ed_key_free(jkey);
+	node_leases_free(lss);
+	node_own_free(own);
 	node_market_free(mkt);
 	node_ledger_free(led);
 	free(c);

@@ -36,6 +36,7 @@ static const char cli_shares_usage[]
 
 enum {
 	OPT_DATADIR = 256,
+	OPT_NODE,
 	OPT_KEY,
 	OPT_NODEKEY,
 	OPT_PASSENV,
@@ -50,6 +51,7 @@ enum {
 
 static const struct option cli_shares_opts[] = {
 	{ "datadir", required_argument, NULL, OPT_DATADIR },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "key", required_argument, NULL, OPT_KEY },
 	{ "node-key", required_argument, NULL, OPT_NODEKEY },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
@@ -65,13 +67,14 @@ static const struct option cli_shares_opts[] = {
 };
 
 typedef struct {
-	const char *datadir, *key, *nodekey, *passenv, *hw, *lot, *to, *arg;
-	uint64_t    supply, amount, at;
-	int         have_supply, have_amount, have_at, json;
+	const char *datadir, *node, *key, *nodekey, *passenv, *hw, *lot, *to,
+	    *arg;
+	uint64_t supply, amount, at;
+	int      have_supply, have_amount, have_at, json;
 } cli_shares_args;
 
 static int
-cli_shares_register(const cli_shares_args *a, const char *dir)
+cli_shares_register(const cli_shares_args *a)
 {
 	cli_devnet     *d  = NULL;
 	gh_acct_key    *k  = NULL;
@@ -108,10 +111,11 @@ cli_shares_register(const cli_shares_args *a, const char *dir)
 		gh_acct_key_free(k);
 		return (cli_fail(rv, "%s", a->nodekey));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) != GH_OK) {
 		gh_acct_key_free(k);
 		gh_ed_key_free(nk);
-		return (cli_fail(rv, "%s", dir));
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
 	if ((rv = cli_devnet_prepare(d, k, LEDGER_ASSET_REGISTER, &e))
 	    == GH_OK) {
@@ -178,7 +182,7 @@ cli_shares_holder(void *arg, const ledger_id *id, const ledger_lot *l)
 }
 
 static int
-cli_shares_holders(const cli_shares_args *a, const char *dir)
+cli_shares_holders(const cli_shares_args *a)
 {
 	cli_devnet  *d = NULL;
 	ledger_id    id;
@@ -191,8 +195,9 @@ cli_shares_holders(const cli_shares_args *a, const char *dir)
 		return (cli_usage_error(
 		    "shares", "holders needs ASSET (64 hex digits)"));
 	}
-	if ((rv = cli_devnet_open(dir, 0, &d)) != GH_OK) {
-		return (cli_fail(rv, "%s", dir));
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 0, &d)) != GH_OK) {
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
 	if ((rv = ledger_store_asset(cli_devnet_store(d), &id, &as))
 	    != GH_OK) {
@@ -225,7 +230,7 @@ cli_shares_holders(const cli_shares_args *a, const char *dir)
 }
 
 static int
-cli_shares_move(const cli_shares_args *a, const char *dir, int transfer)
+cli_shares_move(const cli_shares_args *a, int transfer)
 {
 	cli_devnet  *d = NULL;
 	gh_acct_key *k = NULL;
@@ -253,9 +258,10 @@ cli_shares_move(const cli_shares_args *a, const char *dir, int transfer)
 	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
 		return (cli_fail(rv, "%s", a->key));
 	}
-	if ((rv = cli_devnet_open(dir, 1, &d)) != GH_OK) {
+	if ((rv = cli_devnet_open_any(a->datadir, a->node, 1, &d)) != GH_OK) {
 		gh_acct_key_free(k);
-		return (cli_fail(rv, "%s", dir));
+		return (
+		    cli_fail(rv, "%s", a->node != NULL ? a->node : "devnet"));
 	}
 	rv = cli_devnet_prepare(
 	    d, k, transfer ? LEDGER_SHARE_TRANSFER : LEDGER_REVENUE_CLAIM, &e);
@@ -324,9 +330,8 @@ int
 cli_shares_main(int argc, char **argv)
 {
 	cli_shares_args a;
-	char            dir[PATH_MAX];
 	const char     *verb;
-	int             c, rv;
+	int             c;
 
 	memset(&a, 0, sizeof(a));
 	if (argc < 2) {
@@ -348,6 +353,9 @@ cli_shares_main(int argc, char **argv)
 		switch (c) {
 		case OPT_DATADIR:
 			a.datadir = optarg;
+			break;
+		case OPT_NODE:
+			a.node = optarg;
 			break;
 		case OPT_KEY:
 			a.key = optarg;
@@ -404,20 +412,21 @@ cli_shares_main(int argc, char **argv)
 			    "unexpected argument '%s'", argv[1 + optind]));
 		}
 	}
-	if ((rv = cli_devnet_dir(a.datadir, dir, sizeof(dir))) != GH_OK) {
-		return (cli_fail(rv, "data dir"));
+	if (a.datadir != NULL && a.node != NULL) {
+		return (cli_usage_error(
+		    "shares", "--node and --datadir exclude each other"));
 	}
 	if (strcmp(verb, "register") == 0) {
-		return (cli_shares_register(&a, dir));
+		return (cli_shares_register(&a));
 	}
 	if (strcmp(verb, "holders") == 0) {
-		return (cli_shares_holders(&a, dir));
+		return (cli_shares_holders(&a));
 	}
 	if (strcmp(verb, "transfer") == 0) {
-		return (cli_shares_move(&a, dir, 1));
+		return (cli_shares_move(&a, 1));
 	}
 	if (strcmp(verb, "claim") == 0) {
-		return (cli_shares_move(&a, dir, 0));
+		return (cli_shares_move(&a, 0));
 	}
 	return (cli_usage_error("shares", "unknown verb '%s'", verb));
 }

@@ -470,6 +470,10 @@ typedef struct {
 	uint64_t map_size; /* bytes; 0 = LEDGER_MAP_SIZE_DEFAULT */
 	unsigned threads;  /* signature-check threads; 0 = online CPUs */
 	int      no_sync;  /* tests only: MDB_NOSYNC */
+	/* Another process (a node) owns the store: open it read-only, with
+	 * no writer thread; every write function then fails (GH_EPERM).
+	 * GH_ENOENT when that process has not created the store yet. */
+	int read_only;
 } ledger_store_opts;
 
 #define LEDGER_MAP_SIZE_DEFAULT ((uint64_t) 64 << 30)

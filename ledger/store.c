@@ -32,9 +32,10 @@ struct ledger_store {
 	ledger_genesis g;
 	gh_hash        netid;
 	unsigned       threads;
-	uint64_t       applied; /* next position in the applied order */
-	ledger_log    *log;     /* the transparency log, same environment */
-	gh_hash       *logq;    /* writer thread: hashes applied in this job */
+	int            read_only; /* opened by ledger_store_opts.read_only */
+	uint64_t       applied;   /* next position in the applied order */
+	ledger_log    *log;       /* the transparency log, same environment */
+	gh_hash       *logq; /* writer thread: hashes applied in this job */
 	size_t         nlogq, caplogq;
 
 	pthread_t       writer;
@@ -142,6 +143,9 @@ ledger_writer_submit(ledger_store *s, ledger_job *j)
 	j->rv   = GH_OK;
 	j->done = 0;
 	j->next = NULL;
+	if (s->read_only) {
+		return (GH_EPERM); /* another process owns the store */
+	}
 	pthread_mutex_lock(&s->mu);
 	if (s->closing) {
 		pthread_mutex_unlock(&s->mu);
@@ -204,6 +208,9 @@ ledger_dbs_open(MDB_txn *txn, ledger_dbs *db)
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		MDB_dbi *d  = (MDB_dbi *) ((char *) db + names[i].off);
 		int      rc = mdb_dbi_open(txn, names[i].name, MDB_CREATE, d);
+		if (rc == EACCES) {
+			return (GH_ENOENT); /* read-only, never created */
+		}
 		if (rc != MDB_SUCCESS) {
 			return (ledger_mdb_err(rc));
 		}
@@ -285,6 +292,10 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	if (o != NULL && o->no_sync) {
 		flags |= MDB_NOSYNC;
 	}
+	if (o != NULL && o->read_only) {
+		flags |= MDB_RDONLY;
+		s->read_only = 1;
+	}
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv_work, NULL);
 	pthread_cond_init(&s->cv_done, NULL);
@@ -296,10 +307,13 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 		goto out;
 	}
 	if ((rc = mdb_env_open(s->env, dir, flags, 0600)) != MDB_SUCCESS) {
-		rv = ledger_mdb_err(rc);
+		rv = s->read_only && rc == ENOENT ? GH_ENOENT
+		                                  : ledger_mdb_err(rc);
 		goto out;
 	}
-	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != MDB_SUCCESS) {
+	if ((rc = mdb_txn_begin(
+	         s->env, NULL, s->read_only ? MDB_RDONLY : 0, &txn))
+	    != MDB_SUCCESS) {
 		rv = ledger_mdb_err(rc);
 		goto out;
 	}
@@ -309,7 +323,10 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	k.mv_size = 5;
 	k.mv_data = "netid";
 	rc        = mdb_get(txn, s->db.meta, &k, &v);
-	if (rc == MDB_NOTFOUND) {
+	if (rc == MDB_NOTFOUND && s->read_only) {
+		rv = GH_ENOENT;
+		goto out;
+	} else if (rc == MDB_NOTFOUND) {
 		v.mv_size = 32;
 		v.mv_data = s->netid.b;
 		if ((rc = mdb_put(txn, s->db.meta, &k, &v, 0))
@@ -347,7 +364,8 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	/* The transparency log lives in the same environment; a store
 	 * from before the log gets its leaves in applied order. */
 	if ((rv = ledger_log_open(txn, &s->log)) != GH_OK
-	    || (rv = ledger_log_backfill(s, txn)) != GH_OK) {
+	    || (!s->read_only
+	        && (rv = ledger_log_backfill(s, txn)) != GH_OK)) {
 		goto out;
 	}
 	rc  = mdb_txn_commit(txn);
@@ -355,6 +373,10 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	if (rc != MDB_SUCCESS) {
 		rv = ledger_mdb_err(rc);
 		goto out;
+	}
+	if (s->read_only) {
+		*out = s;
+		return (GH_OK);
 	}
 	if (pthread_create(&s->writer, NULL, ledger_writer_main, s) != 0) {
 		rv = GH_ENOMEM;

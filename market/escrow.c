@@ -16,3 +16,17 @@ market_draw_split(uint64_t escrow, uint64_t drawn, uint64_t receipt_amount,
 	return (ledger_draw_split(
 	    escrow, drawn, receipt_amount, fee_bps, draw, fee, to_pool));
 }
+
+int
+market_metered_amount(uint64_t device_ns, uint64_t price, uint64_t *out)
+{
+	const gh_u128 ns_per_hour = (gh_u128) 3600 * 1000000000u;
+	gh_u128       v           = (gh_u128) device_ns * price;
+
+	v = v / ns_per_hour + (v % ns_per_hour != 0);
+	if (v > UINT64_MAX) {
+		return (GH_EOVERFLOW);
+	}
+	*out = (uint64_t) v;
+	return (GH_OK);
+}

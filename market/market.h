@@ -208,6 +208,10 @@ int market_receipt_accept(const market_receipt *best, const market_receipt *r,
 /* What a lease of seconds at price per GPU-hour locks:
  * ceil(seconds * price / 3600).  GH_EOVERFLOW if it does not fit. */
 int market_escrow_amount(uint64_t seconds, uint64_t price, uint64_t *out);
+/* What a metered lease owes for device_ns nanoseconds of attested
+ * device time: ceil(device_ns * price / 3.6e12).  GH_EOVERFLOW if it
+ * does not fit. */
+int market_metered_amount(uint64_t device_ns, uint64_t price, uint64_t *out);
 /*
  * Splits a draw: the part of receipt_amount not yet drawn, capped at the
  * escrow, less the protocol fee floor(draw * fee_bps / 10000) to the

@@ -35,6 +35,18 @@ static const char node_config_help_text[]
       "often\n"
       "  book = PATH            offer book file (default "
       "DATA_DIR/book)\n"
+      "  draw_every_receipts = 4  the provider draws on a lease after "
+      "this\n"
+      "                         many new receipts ...\n"
+      "  draw_every_seconds = 60  ... or this long after its last draw "
+      "(0: never\n"
+      "                         by time); it closes each lease at its "
+      "expiry\n"
+      "  receipt_every_seconds = 10  the renter's node sends a receipt "
+      "for\n"
+      "                         each reserved lease this often (0: only "
+      "when\n"
+      "                         asked by `gpuhour lease pay`)\n"
       "  max_peers = 8          outbound connections kept\n"
       "  max_inbound = 128      inbound connections accepted\n"
       "  fanout = 3             peers each new gossip item is pushed to\n"
@@ -64,21 +76,24 @@ void
 node_config_default(node_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->max_peers        = 8;
-	c->max_inbound      = 128;
-	c->fanout           = 3;
-	c->gossip_ms        = 1000;
-	c->sync_ms          = 5000;
-	c->request_ms       = 3000;
-	c->reconnect_min_ms = 500;
-	c->reconnect_max_ms = 30000;
-	c->ban_s            = 600;
-	c->rate             = 500;
-	c->burst            = 1000;
-	c->seen_cap         = 65536;
-	c->store_cap        = 8192;
-	c->retain_s         = 3600;
-	c->checkpoint_s     = 5;
+	c->max_peers           = 8;
+	c->max_inbound         = 128;
+	c->fanout              = 3;
+	c->gossip_ms           = 1000;
+	c->sync_ms             = 5000;
+	c->request_ms          = 3000;
+	c->reconnect_min_ms    = 500;
+	c->reconnect_max_ms    = 30000;
+	c->ban_s               = 600;
+	c->rate                = 500;
+	c->burst               = 1000;
+	c->seen_cap            = 65536;
+	c->store_cap           = 8192;
+	c->retain_s            = 3600;
+	c->checkpoint_s        = 5;
+	c->draw_every_receipts = 4;
+	c->draw_every_s        = 60;
+	c->receipt_every_s     = 10;
 }
 
 static char *
@@ -191,6 +206,9 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		{ "retain_seconds", &c->retain_s, 1, 100000000 },
 		{ "test_drop_push_pct", &c->drop_push_pct, 0, 100 },
 		{ "checkpoint_seconds", &c->checkpoint_s, 1, 86400 },
+		{ "draw_every_receipts", &c->draw_every_receipts, 1, 1000000 },
+		{ "draw_every_seconds", &c->draw_every_s, 0, 86400 },
+		{ "receipt_every_seconds", &c->receipt_every_s, 0, 86400 },
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {

@@ -78,6 +78,9 @@ node_jobs_handle(void *arg, const gh_ed_pub *peer, const uint8_t *req,
 	}
 	gh_put_u8(out, NODE_JOBS_OK);
 	gh_put_str(out, NODE_BODY_MAX, sealed, sealedn);
+	if (j->cfg.proved != NULL) {
+		j->cfg.proved(j->cfg.proved_arg, &t);
+	}
 	/* What /metrics reports: jobs, tokens and attested device time. */
 	{
 		node_metrics *m = node_metrics_of(j->n);

@@ -38,6 +38,9 @@ typedef struct {
 	int (*lease_ok)(void *arg, const uint8_t lease[32],
 	    const gh_ed_pub *renter, char *why, size_t whycap);
 	void *lease_arg;
+	/* Called after each job served, with its proofs (NULL: none). */
+	void (*proved)(void *arg, const attest_transcript *t);
+	void *proved_arg;
 } node_jobs_config;
 
 /*

@@ -603,28 +603,33 @@ nl_req_vote(void *arg, const gh_ed_pub *peer, const uint8_t *req, size_t n,
 /* Submission: collect votes, certify, gossip. */
 
 typedef struct {
-	node_ledger *l;
-	void        *token;
-	uint8_t     *entry;
-	size_t       len;
-	ledger_entry e;
-	gh_hash      h;
-	ledger_vote  votes[LEDGER_COMMITTEE_MAX];
-	uint32_t     nv;
-	uint32_t     outstanding;
-	int          done;
-	int          err; /* the first refusal */
+	node *n;
+	void *token;
+} nl_ctl_token;
+
+typedef struct {
+	node_ledger     *l;
+	node_ledger_done done;
+	void            *arg;
+	uint8_t         *entry;
+	size_t           len;
+	ledger_entry     e;
+	gh_hash          h;
+	ledger_vote      votes[LEDGER_COMMITTEE_MAX];
+	uint32_t         nv;
+	uint32_t         outstanding;
+	int              finished;
+	int              err; /* the first refusal */
 } nl_submit;
 
 static void
 nl_submit_finish(nl_submit *sb, int status)
 {
-	sb->done = 1;
+	sb->finished = 1;
 	if (sb->l->closing) {
 		return;
 	}
-	node_ctl_finish(sb->l->n, sb->token, status,
-	    status == GH_OK ? sb->h.b : NULL, status == GH_OK ? 32 : 0);
+	sb->done(sb->arg, status, &sb->h, sb->nv);
 }
 
 static void
@@ -696,7 +701,7 @@ nl_submit_vote(nl_submit *sb, int err, const uint8_t *body, size_t n)
 	} else if (sb->err == GH_OK) {
 		sb->err = err;
 	}
-	if (!sb->done && sb->nv >= ledger_genesis_quorum(&l->g)) {
+	if (!sb->finished && sb->nv >= ledger_genesis_quorum(&l->g)) {
 		nl_submit_certify(sb);
 	}
 }
@@ -707,11 +712,11 @@ nl_submit_reply(void *arg, int err, const uint8_t *body, size_t n)
 	nl_submit *sb = arg;
 
 	sb->outstanding--;
-	if (!sb->done) {
+	if (!sb->finished) {
 		nl_submit_vote(sb, err, body, n);
 	}
 	if (sb->outstanding == 0) {
-		if (!sb->done) {
+		if (!sb->finished) {
 			nl_submit_finish(
 			    sb, sb->err != GH_OK ? sb->err : GH_EQUORUM);
 		}
@@ -719,19 +724,19 @@ nl_submit_reply(void *arg, int err, const uint8_t *body, size_t n)
 	}
 }
 
-static int
-nl_ctl_submit(
-    void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+int
+node_ledger_submit(node_ledger *l, const uint8_t *req, size_t len,
+    node_ledger_done done, void *arg)
 {
-	node_ledger *l  = arg;
-	nl_submit   *sb = NULL;
-	int          rv;
+	nl_submit *sb = NULL;
+	int        rv;
 
-	(void) out;
 	if ((sb = calloc(1, sizeof(*sb))) == NULL) {
 		return (GH_ENOMEM);
 	}
-	sb->l = l;
+	sb->l    = l;
+	sb->done = done;
+	sb->arg  = arg;
 	if ((rv = ledger_entry_decode(req, len, &sb->e)) != GH_OK
 	    || (rv = ledger_entry_verify_sig(&sb->e)) != GH_OK) {
 		goto fail;
@@ -741,25 +746,25 @@ nl_ctl_submit(
 		goto fail;
 	}
 	ledger_entry_hash(&sb->e, &sb->h);
-	nl_flush(l);
-	if (ledger_store_has(l->s, &sb->h) == GH_OK) {
-		gh_put_fixed(out, sb->h.b, 32);
-		nl_submit_free(sb);
-		return (gh_writer_err(out));
-	}
 	if ((sb->entry = malloc(len)) == NULL) {
 		rv = GH_ENOMEM;
 		goto fail;
 	}
 	memcpy(sb->entry, req, len);
-	sb->len   = len;
-	sb->token = node_ctl_defer(n);
+	sb->len = len;
+	nl_flush(l);
+	if (ledger_store_has(l->s, &sb->h) == GH_OK) {
+		sb->finished = 1;
+		done(arg, GH_OK, &sb->h, 0);
+		nl_submit_free(sb);
+		return (GH_OK);
+	}
 	/* Hold one reference while the requests go out. */
 	sb->outstanding = 1;
 	if (l->validator) {
 		ledger_vote v;
 		int         vr = ledger_store_vote(
-		            l->s, node_key_get(n), req, len, gh_time_now(), &v);
+		            l->s, node_key_get(l->n), req, len, gh_time_now(), &v);
 		uint8_t buf[LEDGER_VOTE_SIZE];
 		if (vr == GH_OK) {
 			vr = ledger_vote_encode(&v, buf);
@@ -769,14 +774,14 @@ nl_ctl_submit(
 		}
 		nl_submit_vote(sb, vr, buf, sizeof(buf));
 	}
-	for (uint32_t i = 0; i < l->g.n && !sb->done; i++) {
+	for (uint32_t i = 0; i < l->g.n && !sb->finished; i++) {
 		const gh_ed_pub *m = &l->g.committee[i].key;
 		if (memcmp(m->b, l->pub.b, 32) == 0) {
 			continue;
 		}
 		sb->outstanding++;
 		rv = node_request(
-		    n, m, NODE_REQ_VOTE, req, len, nl_submit_reply, sb);
+		    l->n, m, NODE_REQ_VOTE, req, len, nl_submit_reply, sb);
 		if (rv != GH_OK) {
 			/* Not connected: one vote fewer (GH_EQUORUM if too
 			 * few remain). */
@@ -784,10 +789,44 @@ nl_ctl_submit(
 		}
 	}
 	nl_submit_reply(sb, GH_ECLOSED, NULL, 0); /* drops the hold */
-	return (GH_EPENDING);
+	return (GH_OK);
 fail:
 	nl_submit_free(sb);
 	return (rv);
+}
+
+/* The control command's completion: the reply is the entry hash. */
+static void
+nl_ctl_submit_done(void *arg, int status, const gh_hash *h, uint32_t votes)
+{
+	nl_ctl_token *t = arg;
+
+	(void) votes;
+	node_ctl_finish(t->n, t->token, status, status == GH_OK ? h->b : NULL,
+	    status == GH_OK ? 32 : 0);
+	free(t);
+}
+
+static int
+nl_ctl_submit(
+    void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	node_ledger  *l = arg;
+	nl_ctl_token *t;
+	int           rv;
+
+	(void) out;
+	if ((t = malloc(sizeof(*t))) == NULL) {
+		return (GH_ENOMEM);
+	}
+	t->n     = n;
+	t->token = node_ctl_defer(n);
+	if ((rv = node_ledger_submit(l, req, len, nl_ctl_submit_done, t))
+	    != GH_OK) {
+		node_ctl_finish(n, t->token, rv, NULL, 0);
+		free(t);
+	}
+	return (GH_EPENDING);
 }
 
 /* ------------------------------------------------------------------ */

@@ -244,6 +244,13 @@ typedef struct {
 	int      ledger;       /* the genesis is a ledger genesis */
 	uint32_t checkpoint_s; /* validators sign a checkpoint this often */
 	char     book[1024];   /* offer book file; empty: <data_dir>/book */
+	/* Leases (leases.c): the provider draws after this many new
+	 * receipts or this many seconds (0: never by time); the renter's
+	 * node sends a receipt for a reserved lease this often (0: only
+	 * when asked, by `gpuhour lease pay`). */
+	uint32_t draw_every_receipts;
+	uint32_t draw_every_s;
+	uint32_t receipt_every_s;
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -568,6 +575,18 @@ int node_ledger_info_decode(const uint8_t *p, size_t n, node_ledger_info *i);
 /* The ledger's store (borrowed; thread-safe). */
 struct ledger_store;
 struct ledger_store *node_ledger_store(node_ledger *l);
+
+/*
+ * Worker thread: submits a signed, encoded entry for votes, as the
+ * control command ledger-submit does.  done is called once (possibly
+ * before this returns) with GH_OK when the entry is certified (applied
+ * here, or pending what it follows) or the first refusal, and the
+ * number of votes it got; not at all when this returns an error.
+ */
+typedef void (*node_ledger_done)(
+    void *arg, int status, const gh_hash *h, uint32_t votes);
+int node_ledger_submit(node_ledger *l, const uint8_t *entry, size_t len,
+    node_ledger_done done, void *arg);
 
 /* ------------------------------------------------------------------ */
 /* Offers on the node (market_kinds.c). */

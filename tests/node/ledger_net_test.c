@@ -27,11 +27,8 @@ typedef struct {
 static int
 ln_setup(ln_net *L)
 {
-	ledger_genesis  g;
-	gh_keyfile_info info;
-	uint8_t         seed[32];
-	char           *text = NULL;
-	int             rv;
+	char issuer[65];
+	int  rv;
 
 	if ((rv = tn_setup(&L->t, th_tmpdir(), LN_NODES, 2,
 	         "gossip_interval_ms = 300\nsync_interval_ms = 700\n"
@@ -39,43 +36,18 @@ ln_setup(ln_net *L)
 	    != GH_OK) {
 		return (rv);
 	}
-	memset(&g, 0, sizeof(g));
-	snprintf(g.network, sizeof(g.network), "ledger-net-test");
-	g.n = LN_VALS;
-	for (int i = 0; i < LN_VALS; i++) {
-		g.committee[i].key = L->t.pub[i];
-		snprintf(g.committee[i].addr, sizeof(g.committee[i].addr),
-		    "tcp://127.0.0.1:%d", L->t.port[i]);
-	}
 	snprintf(L->issuer, sizeof(L->issuer), "%s/issuer.key", L->t.root);
 	snprintf(L->alice, sizeof(L->alice), "%s/alice.key", L->t.root);
-	randombytes_buf(seed, sizeof(seed));
-	if ((rv = gh_keyfile_create_seed(
-	         L->issuer, GH_KEY_ACCOUNT, seed, NULL, 0, &info))
-	    != GH_OK) {
+	if ((rv = tn_account(L->issuer, issuer)) != GH_OK
+	    || (rv = tn_account(L->alice, L->ahex)) != GH_OK) {
 		return (rv);
 	}
-	memcpy(g.issuer.b, info.pub, 32);
-	memcpy(g.treasury.b, info.pub, 32);
-	randombytes_buf(seed, sizeof(seed));
-	if ((rv = gh_keyfile_create_seed(
-	         L->alice, GH_KEY_ACCOUNT, seed, NULL, 0, &info))
-	    != GH_OK) {
-		return (rv);
+	{
+		uint8_t seed[32];
+		randombytes_buf(seed, sizeof(seed));
+		gh_hex_encode(seed, 32, L->bhex); /* bob: any 32 bytes */
 	}
-	gh_hex_encode(info.pub, 32, L->ahex);
-	randombytes_buf(seed, sizeof(seed));
-	gh_hex_encode(seed, 32, L->bhex); /* bob: any 32 bytes */
-	g.fee_bps      = 0;
-	g.lease_grace  = 600;
-	g.clock_margin = 60;
-	if ((rv = ledger_genesis_format(&g, &text)) != GH_OK) {
-		return (rv);
-	}
-	rv = tn_write(L->t.genesis, text);
-	free(text);
-	ledger_genesis_netid(&g, &L->t.netid);
-	return (rv);
+	return (tn_ledger_genesis(&L->t, LN_VALS, issuer, issuer, 0, 600, 60));
 }
 
 /* The balance of account hex at node i (0 when unknown). */

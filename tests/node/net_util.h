@@ -28,6 +28,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "base/base.h"
+#include "ledger/ledger.h"
 #include "node/node.h"
 
 #define TN_MAX    64
@@ -416,6 +417,61 @@ tn_wait_all(
 		tn_sleep_ms(100);
 	}
 	return (GH_ETIMEDOUT);
+}
+
+/* A fresh unencrypted account key file at path; its key in hex. */
+static TN_UNUSED int
+tn_account(const char *path, char hex[65])
+{
+	gh_keyfile_info info;
+	uint8_t         seed[32];
+	int             rv;
+
+	randombytes_buf(seed, sizeof(seed));
+	rv = gh_keyfile_create_seed(
+	    path, GH_KEY_ACCOUNT, seed, NULL, 0, &info);
+	sodium_memzero(seed, sizeof(seed));
+	if (rv == GH_OK && hex != NULL) {
+		gh_hex_encode(info.pub, 32, hex);
+	}
+	return (rv);
+}
+
+/*
+ * Replaces the test genesis with a ledger genesis whose committee is the
+ * node keys of nodes 0..nvals-1, with the given issuer and treasury
+ * (64 hex digits each) and lease terms.
+ */
+static TN_UNUSED int
+tn_ledger_genesis(tn_net *t, uint32_t nvals, const char *issuer,
+    const char *treasury, uint32_t fee_bps, uint64_t grace, uint64_t margin)
+{
+	ledger_genesis g;
+	char          *text = NULL;
+	int            rv;
+
+	memset(&g, 0, sizeof(g));
+	snprintf(g.network, sizeof(g.network), "net-test-%d", t->port[0]);
+	g.n = nvals;
+	for (uint32_t i = 0; i < nvals; i++) {
+		g.committee[i].key = t->pub[i];
+		snprintf(g.committee[i].addr, sizeof(g.committee[i].addr),
+		    "tcp://127.0.0.1:%d", t->port[i]);
+	}
+	if (gh_hex_decode(issuer, g.issuer.b, 32) != GH_OK
+	    || gh_hex_decode(treasury, g.treasury.b, 32) != GH_OK) {
+		return (GH_EINVAL);
+	}
+	g.fee_bps      = fee_bps;
+	g.lease_grace  = grace;
+	g.clock_margin = margin;
+	if ((rv = ledger_genesis_format(&g, &text)) != GH_OK) {
+		return (rv);
+	}
+	rv = tn_write(t->genesis, text);
+	free(text);
+	ledger_genesis_netid(&g, &t->netid);
+	return (rv);
 }
 
 /* ------------------------------------------------------------------ */

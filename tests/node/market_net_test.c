@@ -1,0 +1,437 @@
+/*
+ * market_net_test.c - the market on real `gpuhour node run` processes:
+ * 4 validators, a provider node (4) and two renter nodes (5, 6).  An
+ * owner registers node 4's machine, sells shares, offers it; renters
+ * lease it through their own nodes, which sign the receipts; the
+ * provider's node serves, draws and closes by itself; holders claim.
+ * Every balance is checked against figures computed by hand.  Also:
+ * two renters racing for the last unit of capacity, a provider that
+ * vanishes (the renter expires the lease) and a renter that vanishes
+ * (the provider closes on the last receipt), and loans against a lot
+ * repaid by its revenue or seized at maturity.
+ */
+#include <stdarg.h>
+
+#include "tests/cli/cli_util.h"
+#include "tests/harness.h"
+#include "tests/node/net_util.h"
+
+#define MN_NODES  7
+#define MN_VALS   4
+#define MN_FEE    250 /* bps: fee = draw / 40 */
+#define MN_GRACE  5
+#define MN_MARGIN 2
+
+typedef struct {
+	tn_net t;
+	char   key[8][PATH_MAX + 32];
+	char   hex[8][65];
+	char   asset[65];
+	char   cmd[8192];
+} mn_net;
+
+/* Accounts. */
+enum { ISSUER, TREASURY, ALICE, BOB, DAVE, CAROL, ERIN, LENDER };
+static const char *const mn_names[] = { "issuer", "treasury", "alice", "bob",
+	"dave", "carol", "erin", "lender" };
+
+/* Runs a gpuhour command line (printf-style, after the binary). */
+__attribute__((format(printf, 3, 4))) static const char *
+mn_run(mn_net *M, int *rc, const char *fmt, ...)
+{
+	va_list ap;
+	int     off = snprintf(M->cmd, sizeof(M->cmd), "'%s' ", th_bin());
+
+	va_start(ap, fmt);
+	vsnprintf(M->cmd + off, sizeof(M->cmd) - (size_t) off, fmt, ap);
+	va_end(ap);
+	strncat(M->cmd, " 2>&1", sizeof(M->cmd) - strlen(M->cmd) - 1);
+	return (sh1(rc, M->cmd));
+}
+
+/* Retries a command that submits an entry until it exits 0 (the
+ * committee may still be applying the entry before it). */
+static int
+mn_submit(mn_net *M, char *out, size_t cap, const char *args, int at)
+{
+	int rc = -1;
+
+	for (int tries = 0; tries < 15; tries++) {
+		const char *o
+		    = mn_run(M, &rc, "%s --node '%s'", args, M->t.conf[at]);
+		snprintf(out, cap, "%s", o);
+		if (rc == 0) {
+			return (0);
+		}
+		fprintf(
+		    stderr, "try %d: %s: exit %d: %s\n", tries, args, rc, out);
+		tn_sleep_ms(700);
+	}
+	return (rc);
+}
+
+static uint64_t
+mn_balance(mn_net *M, int at, int who)
+{
+	char        v[32];
+	int         rc;
+	const char *o = mn_run(M, &rc, "wallet balance --node '%s' --json %s",
+	    M->t.conf[at], M->hex[who]);
+
+	if (rc != 0 || !field(o, "\"balance\":", v, sizeof(v))) {
+		return (UINT64_MAX);
+	}
+	return (strtoull(v, NULL, 10));
+}
+
+/* Waits until `lease show` at node shows want (a JSON fragment). */
+static int
+mn_wait_lease(
+    mn_net *M, int at, const char *lease, const char *want, unsigned ms)
+{
+	uint64_t t0 = tn_now_ms();
+
+	do {
+		int         rc;
+		const char *o = mn_run(M, &rc,
+		    "lease show --node '%s' --json %s", M->t.conf[at], lease);
+		if (rc == 0 && strstr(o, want) != NULL) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(250);
+	} while (tn_now_ms() - t0 < ms);
+	fprintf(stderr, "lease %s never showed %s\n", lease, want);
+	return (GH_ETIMEDOUT);
+}
+
+/* Waits until every running node shows balance want for who. */
+static int
+mn_wait_balance(mn_net *M, int who, uint64_t want, unsigned ms)
+{
+	uint64_t t0 = tn_now_ms();
+
+	do {
+		int ok = 1;
+		for (int i = 0; i < MN_NODES && ok; i++) {
+			if (M->t.pid[i] > 0) {
+				ok = mn_balance(M, i, who) == want;
+			}
+		}
+		if (ok) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(250);
+	} while (tn_now_ms() - t0 < ms);
+	fprintf(stderr, "%s: want %llu, node 0 has %llu\n", mn_names[who],
+	    (unsigned long long) want,
+	    (unsigned long long) mn_balance(M, 0, who));
+	return (GH_ETIMEDOUT);
+}
+
+static void
+mn_setup(mn_net *M)
+{
+	char out[4096];
+
+	CHECK_OK(tn_setup(&M->t, th_tmpdir(), MN_NODES, 2,
+	    "gossip_interval_ms = 300\nsync_interval_ms = 700\n"
+	    "request_timeout_ms = 5000\ncheckpoint_seconds = 1\n"
+	    "draw_every_receipts = 1\ndraw_every_seconds = 0\n"
+	    "receipt_every_seconds = 0"));
+	for (int i = 0; i < 8; i++) {
+		snprintf(M->key[i], sizeof(M->key[i]), "%s/%s.key", M->t.root,
+		    mn_names[i]);
+		CHECK_OK(tn_account(M->key[i], M->hex[i]));
+	}
+	CHECK_OK(tn_ledger_genesis(&M->t, MN_VALS, M->hex[ISSUER],
+	    M->hex[TREASURY], MN_FEE, MN_GRACE, MN_MARGIN));
+	for (int i = 0; i < MN_NODES; i++) {
+		CHECK_OK(tn_start(&M->t, i));
+	}
+	for (int i = 0; i < MN_NODES; i++) {
+		CHECK_OK(tn_wait_peers(&M->t, i, MN_NODES - 1, 30000));
+	}
+	for (int who = ALICE; who <= LENDER; who++) {
+		char args[12288];
+		snprintf(args, sizeof(args),
+		    "wallet mint --key '%s' --to %s --amount 1000000",
+		    M->key[ISSUER], M->hex[who]);
+		CHECK_EQ(mn_submit(M, out, sizeof(out), args, 0), 0);
+	}
+	CHECK_OK(mn_wait_balance(M, LENDER, 1000000, 30000));
+}
+
+/* The lot of who on the asset, from `shares holders` at node. */
+static int
+mn_lot(mn_net *M, int at, int who, char lot[65])
+{
+	int         rc;
+	const char *o = mn_run(M, &rc, "shares holders --node '%s' --json %s",
+	    M->t.conf[at], M->asset);
+	char        key[128];
+	const char *h, *p;
+
+	snprintf(key, sizeof(key), "\"holder\":\"%s\"", M->hex[who]);
+	h = rc == 0 ? strstr(o, key) : NULL;
+	/* Rows are {"lot":"L","holder":"H",...}: the lot precedes. */
+	if (h == NULL) {
+		fprintf(stderr, "no lot of %s in: %s\n", mn_names[who], o);
+		return (GH_ENOENT);
+	}
+	for (p = h; p > o && strncmp(p, "\"lot\":\"", 7) != 0; p--) { }
+	if (strncmp(p, "\"lot\":\"", 7) != 0) {
+		return (GH_ENOENT);
+	}
+	snprintf(lot, 65, "%.64s", p + 7);
+	return (GH_OK);
+}
+
+/* Opens a lease through the renter's node; its id in lease. */
+static void
+mn_open(mn_net *M, int at, int who, uint64_t seconds, uint64_t price,
+    char lease[65])
+{
+	char out[4096];
+	char args[12288];
+
+	snprintf(args, sizeof(args),
+	    "lease open --key '%s' --asset %s --seconds %llu --price %llu",
+	    M->key[who], M->asset, (unsigned long long) seconds,
+	    (unsigned long long) price);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, at), 0);
+	lease[0] = '\0';
+	CHECK(field(out, "lease ", lease, 65));
+	CHECK_EQ(strlen(lease), 64);
+}
+
+static void
+mn_pay(mn_net *M, int at, const char *lease, uint64_t amount)
+{
+	char out[4096];
+	char args[12288];
+
+	snprintf(args, sizeof(args), "lease pay --lease %s --amount %llu",
+	    lease, (unsigned long long) amount);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, at), 0);
+	CHECK(strstr(out, "delivered") != NULL);
+}
+
+static void
+mn_claim(mn_net *M, int who, const char *lot, int at)
+{
+	char out[4096];
+	char args[12288];
+
+	snprintf(args, sizeof(args), "shares claim --key '%s' --lot %s",
+	    M->key[who], lot);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, at), 0);
+}
+
+static void
+mn_verify_all(mn_net *M)
+{
+	for (int i = 0; i < MN_NODES; i++) {
+		int         rc;
+		const char *o;
+		if (M->t.pid[i] <= 0) {
+			continue;
+		}
+		o = mn_run(M, &rc, "ledger verify --node '%s'", M->t.conf[i]);
+		CHECK_EQ(rc, 0);
+		CHECK(strstr(o, "verified") != NULL);
+	}
+}
+
+/* Registers node 4's machine as alice's asset and offers it with
+ * capacity 1 at 18000000 per GPU-hour (30 s lock 150000). */
+static void
+mn_asset(mn_net *M)
+{
+	char out[4096];
+	char args[12288];
+	int  rc;
+
+	snprintf(args, sizeof(args), "asset register --key '%s' --supply 1000",
+	    M->key[ALICE]);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, 4), 0);
+	CHECK(field(out, "asset ", M->asset, sizeof(M->asset)));
+	CHECK_EQ(strlen(M->asset), 64);
+	snprintf(args, sizeof(args),
+	    "offer publish --asset %s --price 18000000 --capacity 1 "
+	    "--min-lease 1 --max-lease 600",
+	    M->asset);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, 4), 0);
+	for (int i = 0; i < 100; i++) {
+		const char *o = mn_run(
+		    M, &rc, "market list --node '%s' --json", M->t.conf[5]);
+		if (rc == 0 && strstr(o, M->asset) != NULL) {
+			break;
+		}
+		tn_sleep_ms(200);
+	}
+	(void) mn_run(M, &rc, "market match --node '%s' --max-price 18000000",
+	    M->t.conf[6]);
+	CHECK_EQ(rc, 0);
+}
+
+TEST_T(market_net_leases_and_revenue, 600)
+{
+	static mn_net M;
+	char          out[4096], args[12288];
+	char          lot_a[65], lot_b[65], lot_d[65], lease[65];
+	uint64_t      t_open;
+	int           rc;
+
+	mn_setup(&M);
+	mn_asset(&M);
+	CHECK_OK(mn_lot(&M, 4, ALICE, lot_a));
+
+	/* Alice sells 30% to bob (bob pays 30000 for them). */
+	snprintf(args, sizeof(args),
+	    "shares transfer --key '%s' --lot %s --to %s --amount 300",
+	    M.key[ALICE], lot_a, M.hex[BOB]);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
+	CHECK(field(out, "lot ", lot_b, sizeof(lot_b)));
+	snprintf(args, sizeof(args),
+	    "wallet transfer --key '%s' --to %s --amount 30000", M.key[BOB],
+	    M.hex[ALICE]);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 2), 0);
+
+	/* Carol leases it for 30 s through node 5: 150000 locked; node 5's
+	 * key signs the receipts. */
+	t_open = tn_now_ms();
+	mn_open(&M, 5, CAROL, 30, 18000000, lease);
+	CHECK_OK(mn_wait_lease(&M, 5, lease, "\"escrow\":150000", 20000));
+	/* Receipt 1: 40000 -> the provider draws it: fee 1000, pool 39000
+	 * (alice 700 shares: 27300, bob 300: 11700). */
+	mn_pay(&M, 5, lease, 40000);
+	CHECK_OK(mn_wait_lease(&M, 5, lease, "\"drawn\":40000", 20000));
+	/* Mid-lease, alice sells 10% more to dave. */
+	snprintf(args, sizeof(args),
+	    "shares transfer --key '%s' --lot %s --to %s --amount 100",
+	    M.key[ALICE], lot_a, M.hex[DAVE]);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
+	CHECK(field(out, "lot ", lot_d, sizeof(lot_d)));
+	/* Receipt 2: 120000 -> draw 80000: fee 2000, pool 78000 (alice
+	 * 600: 46800, bob 300: 23400, dave 100: 7800). */
+	mn_pay(&M, 5, lease, 120000);
+	CHECK_OK(mn_wait_lease(&M, 4, lease, "\"drawn\":120000", 20000));
+	CHECK(tn_now_ms() - t_open < 30000); /* both draws inside the lease */
+	/* At expiry the provider closes: the 30000 never drawn go back. */
+	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"state\":\"closed\"", 45000));
+	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"refunded\":30000", 5000));
+
+	/* Every holder claims. */
+	mn_claim(&M, ALICE, lot_a, 4);
+	mn_claim(&M, BOB, lot_b, 2);
+	mn_claim(&M, DAVE, lot_d, 3);
+	CHECK_OK(mn_wait_balance(
+	    &M, ALICE, 1000000 + 30000 + 27300 + 46800, 30000));
+	CHECK_OK(
+	    mn_wait_balance(&M, BOB, 1000000 - 30000 + 11700 + 23400, 30000));
+	CHECK_OK(mn_wait_balance(&M, DAVE, 1000000 + 7800, 30000));
+	CHECK_OK(mn_wait_balance(&M, CAROL, 1000000 - 120000, 30000));
+	CHECK_OK(mn_wait_balance(&M, TREASURY, 1000 + 2000, 30000));
+	(void) mn_run(
+	    &M, &rc, "asset show --node '%s' --json %s", M.t.conf[1], M.asset);
+	CHECK_EQ(rc, 0);
+	mn_verify_all(&M);
+	tn_teardown(&M.t);
+}
+
+TEST_T(market_net_race_and_vanishing, 600)
+{
+	static mn_net M;
+	char          out[4096], args[12288];
+	char          l1[65], l2[65], l3[65];
+	const char   *served, *refused;
+	int           who_served;
+	uint64_t      t_exp;
+	int           rc;
+
+	mn_setup(&M);
+	mn_asset(&M);
+
+	/* Two renters race for the one unit of capacity: carol through
+	 * node 5, erin through node 6, at the same moment. */
+	{
+		static char cmd[65536];
+		snprintf(cmd, sizeof(cmd),
+		    "('%s' lease open --node '%s' --key '%s' --asset %s "
+		    "--seconds 20 --price 18000000 > '%s/l1' 2>&1 &"
+		    " '%s' lease open --node '%s' --key '%s' --asset %s "
+		    "--seconds 20 --price 18000000 > '%s/l2' 2>&1; wait)",
+		    th_bin(), M.t.conf[5], M.key[CAROL], M.asset, M.t.root,
+		    th_bin(), M.t.conf[6], M.key[ERIN], M.asset, M.t.root);
+		CHECK_EQ(system(cmd), 0);
+		snprintf(cmd, sizeof(cmd), "cat '%s/l1'", M.t.root);
+		CHECK(field(sh1(&rc, cmd), "lease ", l1, sizeof(l1)));
+		snprintf(cmd, sizeof(cmd), "cat '%s/l2'", M.t.root);
+		CHECK(field(sh1(&rc, cmd), "lease ", l2, sizeof(l2)));
+	}
+	t_exp = tn_now_ms() + 20000;
+	/* Exactly one is closed at zero with a full refund. */
+	{
+		uint64_t t0 = tn_now_ms();
+		int      c1 = 0, c2 = 0;
+		while (tn_now_ms() - t0 < 15000 && !(c1 || c2)) {
+			const char *o = mn_run(&M, &rc,
+			    "lease show --node '%s' --json %s", M.t.conf[0],
+			    l1);
+			c1 = strstr(o, "\"state\":\"closed\"") != NULL;
+			o = mn_run(&M, &rc, "lease show --node '%s' --json %s",
+			    M.t.conf[0], l2);
+			c2 = strstr(o, "\"state\":\"closed\"") != NULL;
+			tn_sleep_ms(250);
+		}
+		CHECK(c1 != c2);
+		served     = c1 ? l2 : l1;
+		refused    = c1 ? l1 : l2;
+		who_served = c1 ? ERIN : CAROL;
+	}
+	CHECK_OK(mn_wait_lease(&M, 0, refused, "\"refunded\":100000", 5000));
+	CHECK_OK(mn_wait_lease(&M, 0, served, "\"state\":\"active\"", 5000));
+	/* The loser got all of its 100000 back. */
+	CHECK_OK(mn_wait_balance(
+	    &M, who_served == CAROL ? ERIN : CAROL, 1000000, 20000));
+
+	/* The provider draws 40000 on the winner, then vanishes. */
+	mn_pay(&M, who_served == CAROL ? 5 : 6, served, 40000);
+	CHECK_OK(mn_wait_lease(&M, 0, served, "\"drawn\":40000", 20000));
+	CHECK(tn_stop(&M.t, 4, SIGKILL) == -1);
+	/* Expiring before expiry + grace + margin is refused. */
+	snprintf(args, sizeof(args), "lease expire --key '%s' --lease %s",
+	    M.key[who_served], served);
+	(void) mn_run(&M, &rc, "%s --node '%s'", args, M.t.conf[0]);
+	CHECK(rc != 0);
+	while (tn_now_ms() < t_exp + (MN_GRACE + MN_MARGIN + 1) * 1000) {
+		tn_sleep_ms(250);
+	}
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 0), 0);
+	CHECK_OK(mn_wait_lease(&M, 1, served, "\"refunded\":60000", 20000));
+	CHECK_OK(mn_wait_balance(&M, who_served, 1000000 - 40000, 20000));
+
+	/* The provider comes back; erin leases again, pays twice through
+	 * node 6, and node 6 vanishes: the provider closes at expiry on the
+	 * last receipt. */
+	CHECK_OK(tn_start(&M.t, 4));
+	CHECK_OK(tn_wait_peers(&M.t, 4, 3, 30000));
+	mn_open(&M, 6, ERIN, 15, 18000000, l3);
+	mn_pay(&M, 6, l3, 40000);
+	mn_pay(&M, 6, l3, 70000);
+	CHECK(tn_stop(&M.t, 6, SIGKILL) == -1);
+	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"state\":\"closed\"", 40000));
+	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"drawn\":70000", 5000));
+	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"refunded\":5000", 5000));
+	{
+		/* Erin: lost 40000 on l1/l2 if she won the race, then 70000.
+		 */
+		uint64_t want
+		    = 1000000 - 70000 - (who_served == ERIN ? 40000 : 0);
+		CHECK_OK(mn_wait_balance(&M, ERIN, want, 20000));
+	}
+	/* Fees: 1000 on the 40000 draw, 1000 + 750 on l3's. */
+	CHECK_OK(mn_wait_balance(&M, TREASURY, 1000 + 1000 + 750, 20000));
+	mn_verify_all(&M);
+	tn_teardown(&M.t);
+}
