@@ -435,3 +435,132 @@ TEST_T(market_net_race_and_vanishing, 600)
 	mn_verify_all(&M);
 	tn_teardown(&M.t);
 }
+
+/* The loan of `loan offer` output. */
+static void
+mn_loan_offer(mn_net *M, int lot_owner, const char *lot, uint64_t amount,
+    uint64_t due, uint64_t expiry_s, uint64_t maturity_s, char loan[65])
+{
+	char out[4096];
+	char args[12288];
+
+	snprintf(args, sizeof(args),
+	    "loan offer --key '%s' --borrower %s --lot %s --amount %llu "
+	    "--due %llu --expiry +%llu --maturity +%llu",
+	    M->key[LENDER], M->hex[lot_owner], lot,
+	    (unsigned long long) amount, (unsigned long long) due,
+	    (unsigned long long) expiry_s, (unsigned long long) maturity_s);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, 3), 0);
+	loan[0] = '\0';
+	CHECK(field(out, "loan ", loan, 65));
+	CHECK_EQ(strlen(loan), 64);
+}
+
+/* A 10 s lease by carol paid 40000: fee 1000, 39000 into the pool. */
+static void
+mn_lease_40k(mn_net *M)
+{
+	char lease[65];
+
+	mn_open(M, 5, CAROL, 10, 18000000, lease);
+	mn_pay(M, 5, lease, 40000);
+	CHECK_OK(mn_wait_lease(M, 5, lease, "\"drawn\":40000", 20000));
+	CHECK_OK(mn_wait_lease(M, 5, lease, "\"state\":\"closed\"", 30000));
+}
+
+TEST_T(market_net_loans, 600)
+{
+	static mn_net M;
+	char          out[4096], args[12288];
+	char          lot_a[65], lot_p[65], loan[65], loan2[65];
+	uint64_t      t_mat;
+	int           rc;
+
+	mn_setup(&M);
+	mn_asset(&M);
+	CHECK_OK(mn_lot(&M, 4, ALICE, lot_a));
+	/* Alice splits off 50% of the shares into a lot of her own, and
+	 * pledges it: the lender lends 25000 for 30000 due. */
+	snprintf(args, sizeof(args),
+	    "shares transfer --key '%s' --lot %s --to %s --amount 500",
+	    M.key[ALICE], lot_a, M.hex[ALICE]);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
+	CHECK(field(out, "lot ", lot_p, sizeof(lot_p)));
+	mn_loan_offer(&M, ALICE, lot_p, 25000, 30000, 60, 600, loan);
+	/* Only the named borrower may take it. */
+	(void) mn_run(&M, &rc, "loan take --key '%s' %s --node '%s'",
+	    M.key[BOB], loan, M.t.conf[3]);
+	CHECK(rc != 0);
+	snprintf(
+	    args, sizeof(args), "loan take --key '%s' %s", M.key[ALICE], loan);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
+	CHECK_OK(mn_wait_balance(&M, ALICE, 1000000 + 25000, 20000));
+	/* A pledged lot cannot move. */
+	(void) mn_run(&M, &rc,
+	    "shares transfer --key '%s' --lot %s --to %s --amount 1 "
+	    "--node '%s'",
+	    M.key[ALICE], lot_p, M.hex[BOB], M.t.conf[4]);
+	CHECK(rc != 0);
+
+	/* Leases settle; each pays 39000 into the pool, 19500 per half.
+	 * The pledged lot's claims pay the lender: 19500, then the last
+	 * 10500 (the lot is released) and 9000 back to alice. */
+	mn_lease_40k(&M);
+	mn_claim(&M, ALICE, lot_p, 4);
+	CHECK_OK(mn_wait_balance(&M, LENDER, 1000000 - 25000 + 19500, 20000));
+	{
+		const char *o = mn_run(&M, &rc,
+		    "loan show --node '%s' --json %s", M.t.conf[2], loan);
+		CHECK_EQ(rc, 0);
+		CHECK(strstr(o, "\"owed\":10500") != NULL);
+		CHECK(strstr(o, "\"state\":\"taken\"") != NULL);
+	}
+	mn_lease_40k(&M);
+	mn_claim(&M, ALICE, lot_p, 4);
+	mn_claim(&M, ALICE, lot_a, 4);
+	CHECK_OK(mn_wait_balance(&M, LENDER, 1000000 - 25000 + 30000, 20000));
+	{
+		const char *o = mn_run(&M, &rc,
+		    "loan show --node '%s' --json %s", M.t.conf[1], loan);
+		CHECK_EQ(rc, 0);
+		CHECK(strstr(o, "\"state\":\"repaid\"") != NULL);
+		CHECK(strstr(o, "\"repaid_by_claims\":30000") != NULL);
+	}
+	/* Alice: 25000 lent + 9000 excess + 2 x 19500 on her other half. */
+	CHECK_OK(mn_wait_balance(
+	    &M, ALICE, 1000000 + 25000 + 9000 + 19500 * 2, 20000));
+	CHECK_OK(mn_wait_balance(&M, CAROL, 1000000 - 80000, 20000));
+	CHECK_OK(mn_wait_balance(&M, TREASURY, 2000, 20000));
+
+	/* Second run: the released lot pledged again for 10000 (20000
+	 * due, maturity in 15 s); alice never pays; the lender seizes. */
+	mn_loan_offer(&M, ALICE, lot_p, 10000, 20000, 8, 15, loan2);
+	t_mat = tn_now_ms() + 15000;
+	snprintf(args, sizeof(args), "loan take --key '%s' %s", M.key[ALICE],
+	    loan2);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
+	snprintf(args, sizeof(args), "loan seize --key '%s' %s", M.key[LENDER],
+	    loan2);
+	(void) mn_run(&M, &rc, "%s --node '%s'", args, M.t.conf[3]);
+	CHECK(rc != 0); /* before maturity */
+	while (tn_now_ms() < t_mat + (MN_MARGIN + 1) * 1000) {
+		tn_sleep_ms(250);
+	}
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 3), 0);
+	{
+		char     lot_l[65];
+		uint64_t t0 = tn_now_ms();
+		while (mn_lot(&M, 0, LENDER, lot_l) != GH_OK
+		    && tn_now_ms() - t0 < 20000) {
+			tn_sleep_ms(250);
+		}
+		CHECK_OK(mn_lot(&M, 0, LENDER, lot_l));
+		CHECK_STR(lot_l, lot_p);
+	}
+	CHECK_OK(mn_wait_balance(
+	    &M, LENDER, 1000000 - 25000 + 30000 - 10000, 20000));
+	CHECK_OK(mn_wait_balance(
+	    &M, ALICE, 1000000 + 25000 + 9000 + 19500 * 2 + 10000, 20000));
+	mn_verify_all(&M);
+	tn_teardown(&M.t);
+}
