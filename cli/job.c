@@ -12,6 +12,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "node/jobs.h"
+#include "node/leases.h"
 #include "node/node.h"
 
 static const char cli_job_usage[]
@@ -44,7 +45,9 @@ static const char cli_job_usage[]
       "           through the local node (request kind 33), opens the\n"
       "           sealed answer, verifies every proof (signature,\n"
       "           provider, lease, job binding, figures) and prints the\n"
-      "           output; exit 5 when a proof fails.\n"
+      "           output; exit 5 when a proof fails.  On a metered lease\n"
+      "           whose receipts the node signs, the node then pays the\n"
+      "           attested device time (a receipt to the provider).\n"
       "share      re-encrypts a transcript to a third party's node key.\n"
       "open       opens a shared transcript with a node key file.\n"
       "\n"
@@ -415,6 +418,40 @@ cli_job_datadir(const cli_job_args *a, char *out, size_t cap)
 	return (CLI_EXIT_OK);
 }
 
+/*
+ * The renter's answer to verified proofs: on a metered lease whose
+ * receipts this node signs, the node pays the attested device time
+ * (a receipt to the provider's node).  A reserved lease is paid by
+ * time, not here.
+ */
+static void
+cli_job_pay(const char *dir, const attest_transcript *t, int json)
+{
+	uint8_t  req[41], *b = NULL;
+	size_t   bl;
+	uint64_t ns     = 0;
+	int      status = GH_EINTERNAL, rv;
+
+	for (uint32_t i = 0; i < t->n_results; i++) {
+		ns += t->results[i].proof.device_ns;
+	}
+	memcpy(req, t->job.lease, 32);
+	req[32] = NODE_LEASES_PAY_DEVICE_NS;
+	gh_be64_put(req + 33, ns);
+	rv = node_ctl_call(
+	    dir, "lease-pay", req, sizeof(req), 30000, &status, &b, &bl);
+	if (rv == GH_OK && status == GH_OK && bl == 16 && !json) {
+		printf("paid: receipt %llu, %llu micro-units owed in all\n",
+		    (unsigned long long) gh_be64_get(b),
+		    (unsigned long long) gh_be64_get(b + 8));
+	} else if (rv == GH_OK && status != GH_OK && status != GH_EINVAL
+	    && status != GH_EUNSUPPORTED) {
+		fprintf(stderr, "gpuhour: no receipt sent for this job: %s\n",
+		    gh_strerror(status));
+	}
+	free(b);
+}
+
 static int
 cli_job_submit(cli_job_args *a)
 {
@@ -527,6 +564,9 @@ cli_job_submit(cli_job_args *a)
 	}
 	cli_job_print(&t, m, a->json);
 	ex = cli_job_write(a->out, &t);
+	if (ex == CLI_EXIT_OK) {
+		cli_job_pay(dir, &t, a->json);
+	}
 out:
 	attest_transcript_clear(&t);
 	gpu_model_close(m);

@@ -284,8 +284,11 @@ cli_node_run(const cli_node_args *a)
 		goto out;
 	}
 	memset(&jc, 0, sizeof(jc));
-	jc.model_path = a->serve_model;
-	jc.threads    = a->job_threads;
+	jc.model_path = a->serve_model != NULL ? a->serve_model
+	    : c->serve_model[0] != '\0'        ? c->serve_model
+	                                       : NULL;
+	jc.threads
+	    = a->job_threads > 0 ? a->job_threads : (int) c->job_threads;
 	jc.max_tokens = a->max_tokens;
 	if (a->have_lease || lss == NULL) {
 		/* --accept-lease: that one lease only. */
@@ -302,6 +305,9 @@ cli_node_run(const cli_node_args *a)
 	if (rv != GH_OK) {
 		ex = cli_fail(rv, "jobs: %s", jerr);
 		goto out;
+	}
+	if (mkt != NULL) {
+		node_market_set_throughput(mkt, node_jobs_throughput(jobs));
 	}
 	/* The HTTP API reads the node's own ledger store and order book. */
 	if (c->http_listen[0] != '\0') {

@@ -14,6 +14,7 @@
 
 static const char cli_proof_usage[]
     = "usage: gpuhour proof verify FILE [--lease HEX] [--provider HEX]\n"
+      "                 [--node CONFIG]\n"
       "                 [--peak-flops N] [--bundle FILE --entry FILE] "
       "[--json]\n"
       "\n"
@@ -28,6 +29,10 @@ static const char cli_proof_usage[]
       "not exceed wall time).  With --bundle (a `gpuhour ledger proof`\n"
       "bundle) and --entry (the PROOF ledger entry's bytes) it checks\n"
       "that the entry names this proof and is included in the log.\n"
+      "With --node CONFIG (an auditor's own node) every proof is looked\n"
+      "up in that node's replica: its PROOF entry on the signer's chain,\n"
+      "for a lease the signer serves, included in the log under a\n"
+      "checkpoint signed by a committee member.\n"
       "Exit 0 when everything holds, 5 when a check fails.\n"
       "\n"
       "usage: gpuhour proof record --node-key FILE [--datadir DIR]\n"
@@ -49,6 +54,7 @@ enum {
 	OPT_NODEKEY,
 	OPT_DATADIR,
 	OPT_ENTRYOUT,
+	OPT_NODE,
 };
 
 static const struct option cli_proof_opts[] = {
@@ -61,6 +67,7 @@ static const struct option cli_proof_opts[] = {
 	{ "node-key", required_argument, NULL, OPT_NODEKEY },
 	{ "datadir", required_argument, NULL, OPT_DATADIR },
 	{ "entry-out", required_argument, NULL, OPT_ENTRYOUT },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -119,6 +126,102 @@ out:
 	}
 	free(b);
 	free(e);
+	return (rv);
+}
+
+typedef struct {
+	const gh_hash *want;
+	ledger_cert   *found;
+	int            hit;
+} cli_proof_find;
+
+static int
+cli_proof_find_one(void *arg, uint64_t seq, const ledger_cert *c)
+{
+	cli_proof_find *f = arg;
+
+	(void) seq;
+	if (c->entry.kind == LEDGER_PROOF
+	    && memcmp(c->entry.body.proof.proof.b, f->want->b, 32) == 0) {
+		*f->found = *c;
+		f->hit    = 1;
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * --node: the proof against that node's own replica of the ledger: its
+ * PROOF entry on the signer's chain, for a lease that node serves, and
+ * included in the log under a checkpoint signed by a committee member.
+ */
+static int
+cli_proof_on_node(ledger_store *s, const attest_proof *p, const char **why)
+{
+	ledger_cert       *c   = malloc(sizeof(*c));
+	ledger_checkpoint *cps = NULL;
+	size_t             ncp = 0;
+	ledger_bundle      b;
+	ledger_lease       l;
+	ledger_id          lid;
+	cli_proof_find     f;
+	gh_hash            id;
+	uint64_t           index;
+	int                rv = GH_ENOENT;
+
+	*why = NULL;
+	memset(&b, 0, sizeof(b));
+	if (c == NULL) {
+		return (GH_ENOMEM);
+	}
+	if ((rv = attest_proof_id(p, &id)) != GH_OK) {
+		goto out;
+	}
+	f.want  = &id;
+	f.found = c;
+	f.hit   = 0;
+	rv      = ledger_store_chain(s, p->node.b, 1, cli_proof_find_one, &f);
+	if ((rv != GH_OK && rv != GH_ENOENT) || !f.hit) {
+		*why = "no PROOF entry for this proof on the ledger";
+		rv   = GH_ENOENT;
+		goto out;
+	}
+	memcpy(lid.b, p->lease, 32);
+	if (memcmp(c->entry.body.proof.lease.b, p->lease, 32) != 0
+	    || ledger_store_lease(s, &lid, &l) != GH_OK
+	    || memcmp(l.node.b, p->node.b, 32) != 0) {
+		*why = "the proof's lease is not one its node serves";
+		rv   = GH_EINVAL;
+		goto out;
+	}
+	if ((rv = ledger_store_log_find(s, &c->hash, &index)) != GH_OK
+	    || (rv = ledger_store_log_checkpoints(s, &cps, &ncp)) != GH_OK) {
+		*why = "the PROOF entry is not in the log";
+		goto out;
+	}
+	rv = GH_ENOENT;
+	for (size_t i = 0; i < ncp && rv != GH_OK; i++) {
+		if (cps[i].size <= index
+		    || ledger_genesis_member(
+		           ledger_store_genesis(s), &cps[i].validator)
+		        < 0) {
+			continue;
+		}
+		b.entry          = c->hash;
+		b.has_checkpoint = 1;
+		b.cp             = cps[i];
+		b.root           = cps[i].root;
+		if (ledger_store_log_inclusion(s, index, cps[i].size, &b.proof)
+		    == GH_OK) {
+			rv = ledger_bundle_verify(&b);
+		}
+	}
+	if (rv != GH_OK) {
+		*why = "the PROOF entry is under no signed checkpoint yet";
+	}
+out:
+	free(cps);
+	free(c);
 	return (rv);
 }
 
@@ -216,6 +319,7 @@ cli_proof_main(int argc, char **argv)
 {
 	const char         *bundle = NULL, *entry = NULL, *why = NULL;
 	const char         *nodekey = NULL, *datadir = NULL, *entry_out = NULL;
+	const char         *node = NULL;
 	uint8_t             lease[32], *p = NULL;
 	gh_ed_pub           prov;
 	int                 have_lease = 0, have_prov = 0, json = 0, c;
@@ -286,6 +390,9 @@ cli_proof_main(int argc, char **argv)
 		case OPT_ENTRYOUT:
 			entry_out = optarg;
 			break;
+		case OPT_NODE:
+			node = optarg;
+			break;
 		case 'h':
 			fputs(cli_proof_usage, stdout);
 			return (CLI_EXIT_OK);
@@ -341,6 +448,19 @@ cli_proof_main(int argc, char **argv)
 		ex = CLI_EXIT_INVALID;
 		goto out;
 	}
+	if (why == NULL && node != NULL) {
+		cli_devnet *d = NULL;
+		if ((rv = cli_devnet_open_node(node, &d)) != GH_OK) {
+			ex = cli_fail(rv, "%s", node);
+			goto out;
+		}
+		for (uint32_t i = 0; i < count && why == NULL; i++) {
+			const attest_proof *q
+			    = first == &one ? &one : &t.results[i].proof;
+			(void) cli_proof_on_node(cli_devnet_store(d), q, &why);
+		}
+		cli_devnet_close(d);
+	}
 	if (why == NULL && bundle != NULL) {
 		const char *bw = "no proof";
 		for (uint32_t i = 0; i < count; i++) {
@@ -364,9 +484,12 @@ cli_proof_main(int argc, char **argv)
 		}
 		printf("}\n");
 	} else if (why == NULL) {
-		printf("ok: %u proof%s verified%s%s\n", count,
+		printf("ok: %u proof%s verified%s%s%s\n", count,
 		    count == 1 ? "" : "s", have_lease ? ", lease bound" : "",
-		    bundle != NULL ? ", included in the log" : "");
+		    bundle != NULL ? ", included in the log" : "",
+		    node != NULL ? ", recorded and included in the node's "
+		                   "ledger under a signed checkpoint"
+		                 : "");
 	} else {
 		printf("FAILED: %s\n", why);
 	}

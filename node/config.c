@@ -47,6 +47,9 @@ static const char node_config_help_text[]
       "                         each reserved lease this often (0: only "
       "when\n"
       "                         asked by `gpuhour lease pay`)\n"
+      "  serve_model = PATH     serve jobs for this GGUF model (as\n"
+      "                         `node run --serve-model`)\n"
+      "  job_threads = 0        CPU threads for jobs (0: all)\n"
       "  max_peers = 8          outbound connections kept\n"
       "  max_inbound = 128      inbound connections accepted\n"
       "  fanout = 3             peers each new gossip item is pushed to\n"
@@ -209,6 +212,7 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		{ "draw_every_receipts", &c->draw_every_receipts, 1, 1000000 },
 		{ "draw_every_seconds", &c->draw_every_s, 0, 86400 },
 		{ "receipt_every_seconds", &c->receipt_every_s, 0, 86400 },
+		{ "job_threads", &c->job_threads, 0, 1024 },
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -253,6 +257,10 @@ node_cfg_set(node_config *c, const char *k, char *v)
 	if (strcmp(k, "node_key_passphrase_env") == 0) {
 		return (node_cfg_str(
 		    c->node_key_pass_env, sizeof(c->node_key_pass_env), v));
+	}
+	if (strcmp(k, "serve_model") == 0) {
+		return (
+		    node_cfg_str(c->serve_model, sizeof(c->serve_model), v));
 	}
 	if (strcmp(k, "genesis") == 0) {
 		return (node_cfg_str(c->genesis, sizeof(c->genesis), v));

@@ -17,7 +17,37 @@ struct node_jobs {
 	attest_exec      exec;
 	char             device[ATTEST_DEVICE_MAX + 1];
 	node_jobs_config cfg;
+	uint64_t         mtps; /* measured decode throughput */
 };
+
+/* 16 decode steps after one prompt token, timed on the wall clock. */
+static uint64_t
+node_jobs_measure(gpu_ctx *ctx)
+{
+	int32_t  tok = 1;
+	uint64_t t0, dt;
+
+	gpu_ctx_reset(ctx);
+	if (gpu_ctx_forward(ctx, &tok, 1, NULL, 0, NULL, NULL) != GH_OK) {
+		return (0);
+	}
+	t0 = gh_mono_ns();
+	for (int i = 0; i < 16; i++) {
+		if (gpu_ctx_forward(ctx, &tok, 1, NULL, 0, NULL, NULL)
+		    != GH_OK) {
+			return (0);
+		}
+	}
+	dt = gh_mono_ns() - t0;
+	gpu_ctx_reset(ctx);
+	return (dt > 0 ? (uint64_t) 16 * 1000 * 1000000000ull / dt : 0);
+}
+
+uint64_t
+node_jobs_throughput(const node_jobs *j)
+{
+	return (j != NULL ? j->mtps : 0);
+}
 
 static int
 node_jobs_no_lease(void *arg, const uint8_t lease[32], const gh_ed_pub *renter,
@@ -207,6 +237,7 @@ node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
 		    != GH_OK) {
 			goto out;
 		}
+		j->mtps = node_jobs_measure(j->ctx);
 		gpu_nvml_device nd;
 		if (c->cuda && gpu_nvml_query(0, &nd) == GH_OK) {
 			snprintf(j->device, sizeof(j->device),

@@ -53,5 +53,9 @@ typedef struct {
 int  node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
      node_jobs **out, char *err, size_t errcap);
 void node_jobs_free(node_jobs *j); /* NULL ok */
+/* The decode throughput measured at attach on the served model (16
+ * single-token steps, wall clock), milli-tokens per second; 0 when the
+ * node serves no model. */
+uint64_t node_jobs_throughput(const node_jobs *j);
 
 #endif /* GH_NODE_JOBS_H */

@@ -27,7 +27,8 @@ struct node_market {
 	market_book  *book;
 	char          path[1024 + 8];
 	int           dirty;
-	uint64_t      dropped; /* offers refused from gossip */
+	uint64_t      dropped;    /* offers refused from gossip */
+	uint64_t      throughput; /* measured, milli-tokens/s; 0: none */
 	struct {
 		gh_hash  id;
 		uint64_t us;
@@ -469,7 +470,7 @@ nm_ctl_publish(
 	/* The hardware figures are the node's own. */
 	(void) node_hw_describe(
 	    o->gpu_model, sizeof(o->gpu_model), &o->memory_mib, &gpu);
-	o->throughput  = 0; /* measured by the engine, not claimed here */
+	o->throughput  = m->throughput; /* measured here, never typed in */
 	o->price       = q.price;
 	o->billing     = q.billing;
 	o->capacity    = q.capacity;
@@ -618,8 +619,10 @@ nm_ctl_bind(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 	gh_ed_sign(node_key_get(n), &bh, &sig);
 	node_pub(n, &pub);
 	(void) node_hw_describe(model, sizeof(model), &mem, &gpu);
-	snprintf(hw, sizeof(hw), "%.200s; memory %llu MiB; %s", model,
-	    (unsigned long long) mem, gpu ? "gpu" : "no gpu");
+	snprintf(hw, sizeof(hw),
+	    "%.200s; memory %llu MiB; %s; throughput %llu mtok/s", model,
+	    (unsigned long long) mem, gpu ? "gpu" : "no gpu",
+	    (unsigned long long) m->throughput);
 	gh_put_fixed(out, pub.b, 32);
 	gh_put_fixed(out, sig.b, 64);
 	gh_put_cstr(out, LEDGER_HW_MAX, hw);
@@ -627,6 +630,12 @@ nm_ctl_bind(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 }
 
 /* ------------------------------------------------------------------ */
+
+void
+node_market_set_throughput(node_market *m, uint64_t mtps)
+{
+	m->throughput = mtps;
+}
 
 int
 node_market_attach(

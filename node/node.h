@@ -251,6 +251,10 @@ typedef struct {
 	uint32_t draw_every_receipts;
 	uint32_t draw_every_s;
 	uint32_t receipt_every_s;
+	/* Jobs: the model served (empty: none) and the CPU threads (0:
+	 * all); `node run --serve-model/--job-threads` override them. */
+	char     serve_model[1024];
+	uint32_t job_threads;
 } node_config;
 
 /* Defaults for every field (paths empty). */
@@ -604,6 +608,10 @@ int                        node_market_attach(
                            node *n, const node_config *c, node_ledger *l, node_market **out);
 /* After node_run returns: saves the book.  NULL ok. */
 void node_market_free(node_market *m);
+/* The decode throughput the node measured on its engine (milli-tokens
+ * per second), put in its offers and asset registrations.  Main
+ * thread, before node_run. */
+void node_market_set_throughput(node_market *m, uint64_t mtps);
 /* The node's order book (borrowed; read on the worker thread only),
  * for the HTTP API. */
 struct market_book *node_market_book(node_market *m);

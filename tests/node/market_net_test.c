@@ -12,6 +12,8 @@
  */
 #include <stdarg.h>
 
+#include "attest/attest.h"
+#include "market/market.h"
 #include "tests/cli/cli_util.h"
 #include "tests/harness.h"
 #include "tests/node/net_util.h"
@@ -128,8 +130,9 @@ mn_wait_balance(mn_net *M, int who, uint64_t want, unsigned ms)
 	return (GH_ETIMEDOUT);
 }
 
+/* Starts the network; model (may be NULL) is served by node 4. */
 static void
-mn_setup(mn_net *M)
+mn_setup_model(mn_net *M, const char *model)
 {
 	char out[4096];
 
@@ -145,6 +148,15 @@ mn_setup(mn_net *M)
 	}
 	CHECK_OK(tn_ledger_genesis(&M->t, MN_VALS, M->hex[ISSUER],
 	    M->hex[TREASURY], MN_FEE, MN_GRACE, MN_MARGIN));
+	if (model != NULL) {
+		FILE *f = fopen(M->t.conf[4], "a");
+		CHECK(f != NULL);
+		fprintf(f,
+		    "serve_model = %s\njob_threads = 1\n"
+		    "request_timeout_ms = 60000\n",
+		    model);
+		fclose(f);
+	}
 	for (int i = 0; i < MN_NODES; i++) {
 		CHECK_OK(tn_start(&M->t, i));
 	}
@@ -159,6 +171,12 @@ mn_setup(mn_net *M)
 		CHECK_EQ(mn_submit(M, out, sizeof(out), args, 0), 0);
 	}
 	CHECK_OK(mn_wait_balance(M, LENDER, 1000000, 30000));
+}
+
+static void
+mn_setup(mn_net *M)
+{
+	mn_setup_model(M, NULL);
 }
 
 /* The lot of who on the asset, from `shares holders` at node. */
@@ -245,7 +263,7 @@ mn_verify_all(mn_net *M)
 /* Registers node 4's machine as alice's asset and offers it with
  * capacity 1 at 18000000 per GPU-hour (30 s lock 150000). */
 static void
-mn_asset(mn_net *M)
+mn_asset_billing(mn_net *M, const char *billing, uint64_t price)
 {
 	char out[4096];
 	char args[12288];
@@ -257,9 +275,9 @@ mn_asset(mn_net *M)
 	CHECK(field(out, "asset ", M->asset, sizeof(M->asset)));
 	CHECK_EQ(strlen(M->asset), 64);
 	snprintf(args, sizeof(args),
-	    "offer publish --asset %s --price 18000000 --capacity 1 "
-	    "--min-lease 1 --max-lease 600",
-	    M->asset);
+	    "offer publish --asset %s --price %llu --capacity 1 "
+	    "--min-lease 1 --max-lease 600 --billing %s",
+	    M->asset, (unsigned long long) price, billing);
 	CHECK_EQ(mn_submit(M, out, sizeof(out), args, 4), 0);
 	for (int i = 0; i < 100; i++) {
 		const char *o = mn_run(
@@ -269,9 +287,15 @@ mn_asset(mn_net *M)
 		}
 		tn_sleep_ms(200);
 	}
-	(void) mn_run(M, &rc, "market match --node '%s' --max-price 18000000",
-	    M->t.conf[6]);
+	(void) mn_run(M, &rc, "market match --node '%s' --max-price %llu",
+	    M->t.conf[6], (unsigned long long) price);
 	CHECK_EQ(rc, 0);
+}
+
+static void
+mn_asset(mn_net *M)
+{
+	mn_asset_billing(M, "reserved", 18000000);
 }
 
 TEST_T(market_net_leases_and_revenue, 600)
@@ -561,6 +585,134 @@ TEST_T(market_net_loans, 600)
 	    &M, LENDER, 1000000 - 25000 + 30000 - 10000, 20000));
 	CHECK_OK(mn_wait_balance(
 	    &M, ALICE, 1000000 + 25000 + 9000 + 19500 * 2 + 10000, 20000));
+	mn_verify_all(&M);
+	tn_teardown(&M.t);
+}
+
+/* The device time of a transcript's proofs. */
+static uint64_t
+mn_device_ns(const char *path)
+{
+	attest_transcript t;
+	uint8_t          *p = NULL;
+	size_t            n;
+	uint64_t          ns = 0;
+
+	memset(&t, 0, sizeof(t));
+	if (gh_file_read(path, ATTEST_TRANSCRIPT_MAX, &p, &n) != GH_OK
+	    || attest_transcript_decode(p, n, &t) != GH_OK) {
+		free(p);
+		return (0);
+	}
+	for (uint32_t i = 0; i < t.n_results; i++) {
+		ns += t.results[i].proof.device_ns;
+	}
+	attest_transcript_clear(&t);
+	free(p);
+	return (ns);
+}
+
+/* A job on the lease through node at; the transcript in tr. */
+static int
+mn_job(mn_net *M, int at, const char *model, const char *lease, const char *tr)
+{
+	char prov[65];
+	int  rc;
+
+	gh_hex_encode(M->t.pub[4].b, 32, prov);
+	(void) mn_run(M, &rc,
+	    "job submit --node '%s' --provider %s --model '%s' --lease %s "
+	    "--prompt 'the market for compute' --prompt 'a second prompt' "
+	    "-n 12 --out '%s' --timeout 120000",
+	    M->t.conf[at], prov, model, lease, tr);
+	return (rc);
+}
+
+TEST_T(market_net_metered_jobs, 600)
+{
+	static mn_net M;
+	char          out[4096], args[12288];
+	char          model[PATH_MAX], tr1[PATH_MAX], tr2[PATH_MAX];
+	char          lease[65], want[128], prov[65];
+	uint64_t      price = 360000000, a1, a2, escrow;
+	int           rc;
+
+	snprintf(model, sizeof(model), "%s/m.gguf", th_tmpdir());
+	snprintf(tr1, sizeof(tr1), "%s/t1.bin", th_tmpdir());
+	snprintf(tr2, sizeof(tr2), "%s/t2.bin", th_tmpdir());
+	CHECK_EQ(th_sh(NULL, "'%s' model make-test --out '%s' --type f16",
+	             th_bin(), model),
+	    0);
+	mn_setup_model(&M, model);
+	snprintf(args, sizeof(args),
+	    "wallet mint --key '%s' --to %s --amount 9000000", M.key[ISSUER],
+	    M.hex[CAROL]);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 0), 0);
+	mn_asset_billing(&M, "metered", price);
+	/* The offer carries the throughput node 4 measured on its model. */
+	{
+		const char *o = mn_run(
+		    &M, &rc, "market list --node '%s' --json", M.t.conf[6]);
+		CHECK(strstr(o, "\"throughput\":0,") == NULL);
+	}
+	/* 40 s metered at 360000000 per GPU-hour: 4000000 locked. */
+	snprintf(args, sizeof(args),
+	    "lease open --key '%s' --asset %s --seconds 40 --price %llu "
+	    "--metered",
+	    M.key[CAROL], M.asset, (unsigned long long) price);
+	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 5), 0);
+	CHECK(field(out, "lease ", lease, sizeof(lease)));
+	escrow = 4000000;
+	CHECK_OK(mn_wait_lease(&M, 4, lease, "\"escrow\":4000000", 20000));
+
+	/* A job from a node that is not the lease's renter node: refused. */
+	CHECK_EQ(mn_job(&M, 6, model, lease, tr1), 4);
+	/* Two jobs through node 5: outputs, proofs, and after each the
+	 * node pays the attested device time. */
+	CHECK_EQ(mn_job(&M, 5, model, lease, tr1), 0);
+	CHECK_OK(market_metered_amount(mn_device_ns(tr1), price, &a1));
+	CHECK(a1 > 0);
+	snprintf(
+	    want, sizeof(want), "\"drawn\":%llu,", (unsigned long long) a1);
+	CHECK_OK(mn_wait_lease(&M, 0, lease, want, 20000));
+	CHECK_EQ(mn_job(&M, 5, model, lease, tr2), 0);
+	CHECK_OK(market_metered_amount(
+	    mn_device_ns(tr1) + mn_device_ns(tr2), price, &a2));
+	snprintf(
+	    want, sizeof(want), "\"drawn\":%llu,", (unsigned long long) a2);
+	CHECK_OK(mn_wait_lease(&M, 0, lease, want, 20000));
+
+	/* The auditor (node 6) checks every proof against its own replica:
+	 * recorded as PROOF entries, in the log under a checkpoint. */
+	gh_hex_encode(M.t.pub[4].b, 32, prov);
+	for (int k = 0; k < 2; k++) {
+		const char *tr = k == 0 ? tr1 : tr2;
+		uint64_t    t0 = tn_now_ms();
+		do {
+			(void) mn_run(&M, &rc,
+			    "proof verify '%s' --node '%s' --lease %s "
+			    "--provider %s",
+			    tr, M.t.conf[6], lease, prov);
+			if (rc == 0) {
+				break;
+			}
+			tn_sleep_ms(500);
+		} while (tn_now_ms() - t0 < 30000);
+		CHECK_EQ(rc, 0);
+	}
+	/* A proof replayed against another lease fails. */
+	(void) mn_run(&M, &rc, "proof verify '%s' --node '%s' --lease %064d",
+	    tr1, M.t.conf[6], 0);
+	CHECK_EQ(rc, 5);
+
+	/* The lease settles to exactly the metered amount. */
+	CHECK_OK(mn_wait_lease(&M, 0, lease, "\"state\":\"closed\"", 60000));
+	snprintf(want, sizeof(want), "\"refunded\":%llu",
+	    (unsigned long long) (escrow - a2));
+	CHECK_OK(mn_wait_lease(&M, 0, lease, want, 5000));
+	CHECK_OK(mn_wait_balance(&M, CAROL, 1000000 + 9000000 - a2, 20000));
+	CHECK_OK(mn_wait_balance(&M, TREASURY,
+	    a1 * MN_FEE / 10000 + (a2 - a1) * MN_FEE / 10000, 20000));
 	mn_verify_all(&M);
 	tn_teardown(&M.t);
 }
