@@ -690,8 +690,10 @@ cli_node_wait_sync(const cli_node_args *a)
 			first = 0;
 		}
 		cli_progress_set(bar, li.applied);
-		if (st.peers_active >= a->min_peers
-		    && now - moved >= settle_ns) {
+		/* The settle time counts only with the peers connected. */
+		if (st.peers_active < a->min_peers) {
+			moved = now;
+		} else if (now - moved >= settle_ns) {
 			synced = 1;
 			break;
 		}

@@ -1174,8 +1174,9 @@ ht_metric(const char *page, const char *name)
 /*
  * The ledger's counters on /metrics are fed where certificates are
  * applied: node 1 starts empty and syncs a devnet from node 0 whose
- * lease draw and two proofs are signed by node 1's key.  `node
- * wait-sync` waits for it.
+ * lease draw and two proofs are signed by node 1's key (`node
+ * wait-sync` waits for it), then a transfer submitted through node 1
+ * is certified by node 0's vote and applied.
  */
 TEST_T(http_metrics_fed_by_ledger_sync, 180)
 {
@@ -1200,6 +1201,13 @@ TEST_T(http_metrics_fed_by_ledger_sync, 180)
 	CHECK_OK(ht_add_proofs(t->dir[0], key, &dv));
 	snprintf(src, sizeof(src), "%s/genesis.txt", t->dir[0]);
 	CHECK_EQ(th_sh(NULL, "cp '%s' '%s'", src, t->genesis), 0);
+	/* Node 0 holds the devnet's one validator key, so it also votes
+	 * for what node 1 submits. */
+	CHECK_EQ(th_sh(NULL,
+	             "sed -i 's|^node_key = .*|node_key = %s/keys/"
+	             "validator-0.key|' '%s'",
+	             t->dir[0], t->conf[0]),
+	    0);
 	CHECK_OK(tn_start(t, 0));
 	CHECK_OK(tn_start(t, 1));
 	/* wait-sync: settles at the source's height, says so in JSON, and
@@ -1250,6 +1258,21 @@ TEST_T(http_metrics_fed_by_ledger_sync, 180)
 	v = ht_metric(b, "gpuhour_certification_latency_seconds_count");
 	CHECK(v > 0 && v <= 7);
 	CHECK(ht_metric(b, "gpuhour_certification_latency_seconds_sum") >= 0);
+	free(b);
+	/* An entry submitted through node 1 (certified by node 0's vote)
+	 * counts when node 1 applies it. */
+	CHECK_EQ(th_sh(&o,
+	             "'%s' wallet transfer --node '%s' --key '%s/a.key' --to "
+	             "%064d --amount 5 2>&1",
+	             th_bin(), t->conf[1], t->dir[0], 7),
+	    0);
+	CHECK(o != NULL && strstr(o, "entry ") != NULL);
+	free(o);
+	CHECK_EQ(ht_curl(hport, "/metrics", &b), 200);
+	CHECK(b != NULL);
+	CHECK_EQ(ht_metric(b, "gpuhour_entries_certified_total"), 8);
+	CHECK(ht_metric(b, "gpuhour_certification_latency_seconds_count") > v);
+	CHECK_EQ(ht_metric(b, "gpuhour_proofs_total"), 2);
 	free(b);
 	if (th_sh(NULL, "command -v promtool >/dev/null") == 0) {
 		CHECK_EQ(th_sh(&o,
