@@ -293,6 +293,12 @@ typedef struct {
 	int (*lease_ok)(void *arg, const uint8_t lease[32],
 	    const gh_ed_pub *renter, char *why, size_t whycap);
 	void *lease_arg;
+	/* Progress (NULL: none), called on attest_execute's thread after
+	 * every generated token: tokens generated so far in the job and the
+	 * most it can generate (n_prompts * n_predict; a prompt that stops
+	 * at EOS counts as complete). */
+	void (*progress)(void *arg, uint64_t done, uint64_t total);
+	void *progress_arg;
 } attest_exec;
 
 /*

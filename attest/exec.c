@@ -18,11 +18,34 @@ attest_gen_commit(const float *h, size_t dim, uint32_t pos, int last,
 	return (attest_chunk_commit(h, dim, &chunks[(*n_chunks)++]));
 }
 
+/* The progress report of one run: e's callback, the tokens of the
+ * prompts before this one and the job's total. */
+typedef struct {
+	const attest_exec *e;
+	uint64_t           base;
+	uint64_t           total;
+} attest_gen_progress;
+
+static int attest_generate_p(const gpu_model *m, gpu_ctx *ctx,
+    const int32_t *in, uint32_t n_in, const gpu_sample_params *sp,
+    uint32_t n_predict, int32_t *out, uint32_t *n_out, attest_chunk *chunks,
+    uint32_t *n_chunks, uint64_t *device_ns, const attest_gen_progress *pg);
+
 int
 attest_generate(const gpu_model *m, gpu_ctx *ctx, const int32_t *in,
     uint32_t n_in, const gpu_sample_params *sp, uint32_t n_predict,
     int32_t *out, uint32_t *n_out, attest_chunk *chunks, uint32_t *n_chunks,
     uint64_t *device_ns)
+{
+	return (attest_generate_p(m, ctx, in, n_in, sp, n_predict, out, n_out,
+	    chunks, n_chunks, device_ns, NULL));
+}
+
+static int
+attest_generate_p(const gpu_model *m, gpu_ctx *ctx, const int32_t *in,
+    uint32_t n_in, const gpu_sample_params *sp, uint32_t n_predict,
+    int32_t *out, uint32_t *n_out, attest_chunk *chunks, uint32_t *n_chunks,
+    uint64_t *device_ns, const attest_gen_progress *pg)
 {
 	const gpu_model_info *mi     = gpu_model_info_get(m);
 	gpu_sample_scratch   *sc     = NULL;
@@ -62,6 +85,10 @@ attest_generate(const gpu_model *m, gpu_ctx *ctx, const int32_t *in,
 		}
 		out[(*n_out)++] = tok;
 		done            = tok == eos || *n_out == n_predict;
+		if (pg != NULL && pg->e->progress != NULL) {
+			pg->e->progress(pg->e->progress_arg,
+			    pg->base + (done ? n_predict : *n_out), pg->total);
+		}
 		/* Commit the positions of the last forward pass. */
 		if (*n_out == 1) {
 			for (uint32_t p = 0; p < n_in; p++) {
@@ -230,11 +257,12 @@ attest_execute(const attest_exec *e, const attest_job *j,
 	t->n_results = j->n_prompts;
 	attest_job_sample_params(j, &sp);
 	for (uint32_t i = 0; i < j->n_prompts; i++) {
-		attest_result *r = &t->results[i];
-		size_t         n_in;
-		uint32_t       n_chunks;
-		uint64_t       dns, t0 = gh_mono_ns();
-		attest_exec    ee = *e;
+		attest_result      *r = &t->results[i];
+		size_t              n_in;
+		uint32_t            n_chunks;
+		uint64_t            dns, t0 = gh_mono_ns();
+		attest_exec         ee = *e;
+		attest_gen_progress pg;
 		if (e->nvml_index >= 0) {
 			gpu_nvml_device d;
 			if (gpu_nvml_query((unsigned) e->nvml_index, &d)
@@ -262,10 +290,13 @@ attest_execute(const attest_exec *e, const attest_job *j,
 		if (rv != GH_OK) {
 			goto out;
 		}
-		r->n_in = (uint32_t) n_in;
-		if ((rv = attest_generate(e->model, e->ctx, r->in, r->n_in,
+		r->n_in  = (uint32_t) n_in;
+		pg.e     = e;
+		pg.base  = (uint64_t) i * j->n_predict;
+		pg.total = (uint64_t) j->n_prompts * j->n_predict;
+		if ((rv = attest_generate_p(e->model, e->ctx, r->in, r->n_in,
 		         &sp, j->n_predict, r->out, &r->n_out, chunks,
-		         &n_chunks, &dns))
+		         &n_chunks, &dns, &pg))
 		    != GH_OK) {
 			goto out;
 		}

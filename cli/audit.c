@@ -203,7 +203,8 @@ cli_audit_main(int argc, char **argv)
 		ex = cli_fail(rv, "transcript %s", tpath);
 		goto out;
 	}
-	if ((rv = gpu_model_open(mpath, &m, err, sizeof(err))) != GH_OK) {
+	if ((rv = cli_progress_model_open(mpath, json, &m, err, sizeof(err)))
+	    != GH_OK) {
 		ex = cli_fail(rv, "model %s %s", mpath, err);
 		goto out;
 	}

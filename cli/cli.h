@@ -8,6 +8,7 @@
 #define GH_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes, the same for every subcommand. */
@@ -54,6 +55,34 @@ void cli_pass_free(char *p);
  * as they are (the caller passes UTF-8, or accepts raw bytes).
  */
 void cli_json_string(FILE *f, const char *s, size_t n);
+
+/*
+ * Progress bars for long work (progress.c).  A bar is drawn on stderr,
+ * one line rewritten with '\r', only when cli_progress_wanted(json):
+ * json is 0, stderr is a terminal, $CI and $GPUHOUR_NO_PROGRESS are
+ * unset or empty and $TERM is not "dumb".  Otherwise nothing is
+ * printed.  Main thread only.
+ */
+typedef struct cli_progress cli_progress;
+enum { CLI_PROGRESS_COUNT = 0, CLI_PROGRESS_BYTES = 1 };
+int cli_progress_wanted(int json);
+/* A bar labelled label counting unit up to total (0: unknown, a spinner
+ * and the count).  NULL when no bar is wanted (or out of memory): every
+ * cli_progress_ function accepts NULL and then does nothing. */
+cli_progress *cli_progress_new(
+    const char *label, int unit, uint64_t total, int json);
+/* Sets the amount done; redraws at most ten times a second, and always
+ * on the first call and on reaching the total. */
+void cli_progress_set(cli_progress *p, uint64_t done);
+void cli_progress_total(cli_progress *p, uint64_t total);
+/* Erases the bar's line and frees p. */
+void cli_progress_free(cli_progress *p);
+/* gpu_model_open, then, when a bar is wanted, reads the weights in
+ * with a bar ("loading model", bytes).  Same errors and ownership as
+ * gpu_model_open. */
+struct gpu_model;
+int cli_progress_model_open(const char *path, int json, struct gpu_model **out,
+    char *errbuf, size_t errcap);
 
 int cli_keys_main(int argc, char **argv);
 int cli_model_main(int argc, char **argv);

@@ -63,7 +63,11 @@ static const char cli_job_usage[]
       "  --node CONFIG    the local node's config (or --data-dir DIR)\n"
       "  --timeout MS     how long submit waits (default 60000)\n"
       "  --out FILE       where the transcript is written\n"
-      "  --json           JSON output\n";
+      "  --json           JSON output\n"
+      "\n"
+      "On a terminal, run-local shows the model's weights being read and\n"
+      "the tokens generated on a line of stderr (not with --json, $CI or\n"
+      "$GPUHOUR_NO_PROGRESS set, or $TERM=dumb).\n";
 
 enum {
 	OPT_MODEL = 256,
@@ -210,13 +214,14 @@ cli_job_read_file(cli_job_args *a)
 }
 
 static int
-cli_job_model_hash(const char *path, gh_hash *h, gpu_model **keep)
+cli_job_model_hash(const char *path, int json, gh_hash *h, gpu_model **keep)
 {
 	gpu_model *m        = NULL;
 	char       err[256] = "";
 	int        rv;
 
-	if ((rv = gpu_model_open(path, &m, err, sizeof(err))) != GH_OK) {
+	if ((rv = cli_progress_model_open(path, json, &m, err, sizeof(err)))
+	    != GH_OK) {
 		return (cli_fail(rv, "model %s %s", path, err));
 	}
 	if ((rv = gpu_model_hash(m, h)) != GH_OK) {
@@ -304,9 +309,17 @@ cli_job_write(const char *path, const attest_transcript *t)
 	return (CLI_EXIT_OK);
 }
 
+static void
+cli_job_progress(void *arg, uint64_t done, uint64_t total)
+{
+	(void) total;
+	cli_progress_set(arg, done);
+}
+
 static int
 cli_job_run_local(cli_job_args *a)
 {
+	cli_progress     *bar = NULL;
 	gpu_model        *m   = NULL;
 	gpu_ctx          *ctx = NULL;
 	gh_ed_key        *k   = NULL;
@@ -319,7 +332,7 @@ cli_job_run_local(cli_job_args *a)
 
 	memset(&t, 0, sizeof(t));
 	memset(&e, 0, sizeof(e));
-	if ((ex = cli_job_model_hash(a->model, &e.model_hash, &m))
+	if ((ex = cli_job_model_hash(a->model, a->json, &e.model_hash, &m))
 	    != CLI_EXIT_OK) {
 		return (ex);
 	}
@@ -363,8 +376,15 @@ cli_job_run_local(cli_job_args *a)
 	e.key        = k;
 	e.device     = a->cuda ? "cuda:local" : "cpu:local";
 	e.nvml_index = a->cuda ? 0 : -1;
-	if ((rv = attest_execute(&e, &a->job, NULL, &t, why, sizeof(why)))
-	    != GH_OK) {
+	/* One bar over every token of every prompt. */
+	bar            = cli_progress_new("generating", CLI_PROGRESS_COUNT,
+	               (uint64_t) a->job.n_prompts * a->job.n_predict, a->json);
+	e.progress     = cli_job_progress;
+	e.progress_arg = bar;
+	rv = attest_execute(&e, &a->job, NULL, &t, why, sizeof(why));
+	cli_progress_free(bar);
+	bar = NULL;
+	if (rv != GH_OK) {
 		ex = cli_fail(rv, "job refused: %s", why);
 		goto out;
 	}
@@ -474,7 +494,8 @@ cli_job_submit(cli_job_args *a)
 		return (cli_usage_error("job", "bad --provider key"));
 	}
 	if (a->model != NULL) {
-		if ((ex = cli_job_model_hash(a->model, &a->job.model, &m))
+		if ((ex = cli_job_model_hash(
+		         a->model, a->json, &a->job.model, &m))
 		    != CLI_EXIT_OK) {
 			return (ex);
 		}

@@ -62,7 +62,8 @@ cli_model_inspect(const char *path, int json, int hash)
 	size_t                counts[3] = { 0, 0, 0 };
 	int                   rv;
 
-	if ((rv = gpu_model_open(path, &m, err, sizeof(err))) != GH_OK) {
+	if ((rv = cli_progress_model_open(path, json, &m, err, sizeof(err)))
+	    != GH_OK) {
 		fprintf(stderr, "gpuhour: %s: %s (%s)\n", path, err,
 		    gh_strerror(rv));
 		return (rv == GH_EUNSUPPORTED

@@ -1,4 +1,5 @@
-/* node.c - `gpuhour node run|status|peers|stop|announce|messages|ping`. */
+/* node.c - `gpuhour node run|status|peers|stop|announce|messages|ping|
+ * wait-sync`. */
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
@@ -27,6 +28,8 @@ static const char cli_node_usage[]
       "       gpuhour node announce [--json] [...] TEXT\n"
       "       gpuhour node messages [--json] [...]\n"
       "       gpuhour node ping [--json] [...] PEER-KEY-HEX\n"
+      "       gpuhour node wait-sync [--json] [...] [--timeout S]\n"
+      "                        [--settle S] [--min-peers N]\n"
       "\n"
       "`node run` starts the node daemon in the foreground: it joins the\n"
       "network through its seeds, gossips, serves peers, and listens on a\n"
@@ -41,6 +44,14 @@ static const char cli_node_usage[]
       "  announce   publish a signed test announcement (gossiped to all)\n"
       "  messages   announcements this node holds, with arrival times\n"
       "  ping       a request/response round trip to a connected peer\n"
+      "  wait-sync  wait until the ledger has caught up: at least\n"
+      "             --min-peers (default 1) active peers and a height\n"
+      "             that has not moved for --settle seconds (default\n"
+      "             two sync intervals + 1 s, from the config; 11 s with\n"
+      "             --data-dir); exit 1 after --timeout seconds (default\n"
+      "             300) if not.  On a terminal a line shows the height\n"
+      "             as it grows (not with --json, $CI or\n"
+      "             $GPUHOUR_NO_PROGRESS set, or $TERM=dumb).\n"
       "\n"
       "  --config FILE   node configuration (data_dir is read from it)\n"
       "  --data-dir DIR  the node's data folder (instead of --config)\n"
@@ -74,6 +85,9 @@ enum {
 	OPT_ACCEPT_LEASE,
 	OPT_JOB_THREADS,
 	OPT_MAX_TOKENS,
+	OPT_TIMEOUT,
+	OPT_SETTLE,
+	OPT_MIN_PEERS,
 };
 
 static const struct option cli_node_opts[] = {
@@ -84,6 +98,9 @@ static const struct option cli_node_opts[] = {
 	{ "accept-lease", required_argument, NULL, OPT_ACCEPT_LEASE },
 	{ "job-threads", required_argument, NULL, OPT_JOB_THREADS },
 	{ "max-tokens", required_argument, NULL, OPT_MAX_TOKENS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "settle", required_argument, NULL, OPT_SETTLE },
+	{ "min-peers", required_argument, NULL, OPT_MIN_PEERS },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -97,6 +114,10 @@ typedef struct {
 	uint8_t     lease[32];
 	int         job_threads;
 	uint32_t    max_tokens;
+	uint32_t    timeout_s;   /* wait-sync */
+	int         have_settle; /* wait-sync: settle_ms given */
+	uint32_t    settle_ms;
+	uint32_t    min_peers;
 } cli_node_args;
 
 /* The lease check of --accept-lease: the one lease given on the
@@ -618,6 +639,146 @@ cli_node_ping(const cli_node_args *a, const char *hex)
 	return (CLI_EXIT_OK);
 }
 
+/* One look at the node for wait-sync: its ledger height and peers. */
+static int
+cli_node_sync_poll(
+    const cli_node_args *a, node_ledger_info *li, node_status *st)
+{
+	uint8_t *b = NULL;
+	size_t   bl;
+	int      ex;
+
+	if ((ex = cli_node_call(a, "ledger-info", NULL, 0, &b, &bl))
+	    != CLI_EXIT_OK) {
+		return (ex);
+	}
+	if (node_ledger_info_decode(b, bl, li) != GH_OK) {
+		free(b);
+		return (cli_fail(GH_EPROTO, "node ledger-info"));
+	}
+	free(b);
+	if ((ex = cli_node_call(a, "status", NULL, 0, &b, &bl))
+	    != CLI_EXIT_OK) {
+		return (ex);
+	}
+	if (node_status_decode(b, bl, st) != GH_OK) {
+		free(b);
+		return (cli_fail(GH_EPROTO, "node status"));
+	}
+	free(b);
+	return (CLI_EXIT_OK);
+}
+
+/*
+ * Polls the node until its ledger stops growing with peers connected.
+ * The node syncs from each peer by rounds (sync_interval_ms), so the
+ * height may stand still between rounds: "settled" means unchanged for
+ * longer than two rounds.
+ */
+static int
+cli_node_wait_sync(const cli_node_args *a)
+{
+	node_ledger_info li;
+	node_status      st;
+	cli_progress    *bar = NULL;
+	uint64_t         t0 = gh_mono_ns(), moved, last = 0, start = 0;
+	uint64_t         settle_ns, limit_ns;
+	int              first = 1, synced = 0, ex;
+
+	settle_ns = (uint64_t) a->settle_ms * 1000000ULL;
+	if (!a->have_settle) {
+		settle_ns = 11000000000ULL;
+		if (a->config != NULL || a->datadir == NULL) {
+			node_config *c = malloc(sizeof(*c));
+			char         path[PATH_MAX];
+			if (c == NULL) {
+				return (cli_fail(GH_ENOMEM, "config"));
+			}
+			ex = cli_node_config(a, c, path, sizeof(path));
+			settle_ns
+			    = ((uint64_t) c->sync_ms * 2 + 1000) * 1000000ULL;
+			free(c);
+			if (ex != CLI_EXIT_OK) {
+				return (ex);
+			}
+		}
+	}
+	limit_ns = (uint64_t) a->timeout_s * 1000000000ULL;
+	moved    = t0;
+	bar      = cli_progress_new(
+	         "syncing ledger", CLI_PROGRESS_COUNT, 0, a->json);
+	for (;;) {
+		uint64_t now;
+		if ((ex = cli_node_sync_poll(a, &li, &st)) != CLI_EXIT_OK) {
+			cli_progress_free(bar);
+			return (ex);
+		}
+		now = gh_mono_ns();
+		if (first || li.applied != last) {
+			start = first ? li.applied : start;
+			last  = li.applied;
+			moved = now;
+			first = 0;
+		}
+		cli_progress_set(bar, li.applied);
+		/* The settle time counts only with the peers connected. */
+		if (st.peers_active < a->min_peers) {
+			moved = now;
+		} else if (now - moved >= settle_ns) {
+			synced = 1;
+			break;
+		}
+		if (now - t0 >= limit_ns) {
+			break;
+		}
+		{
+			struct timespec ts = { 0, 200000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	cli_progress_free(bar);
+	if (a->json) {
+		printf("{\"synced\":%s,\"height\":%llu,\"gained\":%llu,"
+		       "\"pending\":%llu,\"peers_active\":%u,"
+		       "\"seconds\":%.3f}\n",
+		    synced ? "true" : "false", (unsigned long long) li.applied,
+		    (unsigned long long) (li.applied - start),
+		    (unsigned long long) li.pending, st.peers_active,
+		    (double) (gh_mono_ns() - t0) / 1e9);
+	} else {
+		printf("%s: height %llu (+%llu), pending %llu, %u peers\n",
+		    synced ? "synced" : "not synced",
+		    (unsigned long long) li.applied,
+		    (unsigned long long) (li.applied - start),
+		    (unsigned long long) li.pending, st.peers_active);
+	}
+	if (!synced) {
+		fprintf(stderr,
+		    "gpuhour: node wait-sync: not settled after %u s\n",
+		    a->timeout_s);
+		return (CLI_EXIT_FAIL);
+	}
+	return (CLI_EXIT_OK);
+}
+
+/* A decimal number in [0, max], for the wait-sync options. */
+static int
+cli_node_uint(const char *s, uint32_t max, uint32_t *out)
+{
+	char         *end;
+	unsigned long v;
+
+	if (s[0] < '0' || s[0] > '9') {
+		return (0);
+	}
+	v = strtoul(s, &end, 10);
+	if (*end != '\0' || v > max) {
+		return (0);
+	}
+	*out = (uint32_t) v;
+	return (1);
+}
+
 int
 cli_node_main(int argc, char **argv)
 {
@@ -626,6 +787,8 @@ cli_node_main(int argc, char **argv)
 	int           c;
 
 	memset(&a, 0, sizeof(a));
+	a.timeout_s = 300;
+	a.min_peers = 1;
 	if (argc < 2) {
 		cli_node_help(stderr);
 		return (CLI_EXIT_USAGE);
@@ -669,6 +832,26 @@ cli_node_main(int argc, char **argv)
 		case OPT_MAX_TOKENS:
 			a.max_tokens = (uint32_t) strtoul(optarg, NULL, 10);
 			break;
+		case OPT_TIMEOUT:
+			if (!cli_node_uint(optarg, 86400, &a.timeout_s)) {
+				return (cli_usage_error(
+				    "node", "bad --timeout '%s'", optarg));
+			}
+			break;
+		case OPT_SETTLE:
+			if (!cli_node_uint(optarg, 3600, &a.settle_ms)) {
+				return (cli_usage_error(
+				    "node", "bad --settle '%s'", optarg));
+			}
+			a.settle_ms *= 1000;
+			a.have_settle = 1;
+			break;
+		case OPT_MIN_PEERS:
+			if (!cli_node_uint(optarg, 1024, &a.min_peers)) {
+				return (cli_usage_error(
+				    "node", "bad --min-peers '%s'", optarg));
+			}
+			break;
 		case 'h':
 			cli_node_help(stdout);
 			return (CLI_EXIT_OK);
@@ -708,6 +891,9 @@ cli_node_main(int argc, char **argv)
 	}
 	if (strcmp(sub, "messages") == 0) {
 		return (cli_node_messages(&a));
+	}
+	if (strcmp(sub, "wait-sync") == 0) {
+		return (cli_node_wait_sync(&a));
 	}
 	if (strcmp(sub, "stop") == 0) {
 		uint8_t *b;

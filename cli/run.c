@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
@@ -32,7 +33,11 @@ static const char cli_run_usage[]
       "  --top-k K       keep the K most likely tokens (default 0: all)\n"
       "  --backend B     cpu (default) or cuda\n"
       "  --threads N     CPU threads (default: all)\n"
-      "  --json          one JSON object at the end instead of the text\n";
+      "  --json          one JSON object at the end instead of the text\n"
+      "\n"
+      "On a terminal, a line on stderr shows the weights being read and,\n"
+      "when stdout is not the terminal, the tokens generated (not with\n"
+      "--json, $CI or $GPUHOUR_NO_PROGRESS set, or $TERM=dumb).\n";
 
 enum {
 	OPT_MODEL = 256,
@@ -92,8 +97,9 @@ typedef struct {
 static int
 cli_run_go(const cli_run_args *a)
 {
-	gpu_model            *m = NULL;
-	gpu_ctx              *c = NULL;
+	gpu_model            *m   = NULL;
+	gpu_ctx              *c   = NULL;
+	cli_progress         *bar = NULL;
 	const gpu_model_info *in;
 	const gpu_tokenizer  *tk;
 	char                  err[512], piece[512];
@@ -111,7 +117,9 @@ cli_run_go(const cli_run_args *a)
 	gpu_nvml_device       nv0, nv1;
 	int                   have_nv = 0;
 
-	if ((rv = gpu_model_open(a->model, &m, err, sizeof(err))) != GH_OK) {
+	if ((rv = cli_progress_model_open(
+	         a->model, a->json, &m, err, sizeof(err)))
+	    != GH_OK) {
 		fprintf(stderr, "gpuhour: %s: %s (%s)\n", a->model, err,
 		    gh_strerror(rv));
 		return (rv == GH_ENOENT
@@ -183,7 +191,13 @@ cli_run_go(const cli_run_args *a)
 	}
 	dev_ns += ns;
 	t_prompt = gh_mono_ns() - t_prompt;
-	t_gen    = gh_mono_ns();
+	/* Text streamed to the terminal shows its own progress; a bar only
+	 * when it goes elsewhere. */
+	if (!isatty(STDOUT_FILENO)) {
+		bar = cli_progress_new(
+		    "generating", CLI_PROGRESS_COUNT, a->n, a->json);
+	}
+	t_gen = gh_mono_ns();
 	for (uint64_t i = 0; i < a->n; i++) {
 		int32_t t;
 		if ((rv = gpu_sample(
@@ -193,6 +207,7 @@ cli_run_go(const cli_run_args *a)
 			goto out;
 		}
 		toks[np + ngen++] = t;
+		cli_progress_set(bar, t == gpu_tok_eos(tk) ? a->n : ngen);
 		if (t == gpu_tok_eos(tk)) {
 			break;
 		}
@@ -217,7 +232,9 @@ cli_run_go(const cli_run_args *a)
 		flops += gpu_model_flops(m, (uint32_t) (np + i));
 		dev_ns += ns;
 	}
-	t_gen        = gh_mono_ns() - t_gen;
+	t_gen = gh_mono_ns() - t_gen;
+	cli_progress_free(bar);
+	bar          = NULL;
 	double gen_s = (double) t_gen / 1e9, pr_s = (double) t_prompt / 1e9;
 	double tps = gen_s > 0 ? ngen / gen_s : 0;
 	if (a->json) {
@@ -256,6 +273,7 @@ cli_run_go(const cli_run_args *a)
 	}
 	ex = CLI_EXIT_OK;
 out:
+	cli_progress_free(bar);
 	gpu_ctx_free(c);
 	gpu_model_close(m);
 	free(toks);

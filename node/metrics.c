@@ -185,16 +185,18 @@ node_web_metrics(const node_web_ctx *c, FILE *f)
 	        : (double) __atomic_load_n(&m->util_ppm, __ATOMIC_RELAXED)
 	            / 1e6);
 	node_m_one(f, "gpuhour_revenue_micro_total", "counter",
-	    "Revenue drawn into this node's asset pools, micro-units.",
+	    "Revenue drawn into this node's asset pools by its applied "
+	    "LEASE_DRAW/LEASE_CLOSE entries, fee excluded, micro-units.",
 	    (unsigned long long) node_metrics_value(m, NODE_M_REVENUE));
 	node_m_one(f, "gpuhour_entries_certified_total", "counter",
-	    "Ledger entries this node had certified.",
+	    "Certified ledger entries applied by this node.",
 	    (unsigned long long) node_metrics_value(m, NODE_M_CERTIFIED));
 	node_m_one(f, "gpuhour_proofs_total", "counter",
-	    "Utilization proofs this node recorded.",
+	    "Utilization proofs signed by this node applied to the ledger.",
 	    (unsigned long long) node_metrics_value(m, NODE_M_PROOFS));
 	node_m_head(f, "gpuhour_certification_latency_seconds", "histogram",
-	    "Time from signing an entry to holding its certificate.");
+	    "Time from an entry's own time (its author's clock, whole "
+	    "seconds) to its certificate being applied here.");
 	{
 		unsigned long long cum = 0;
 		for (size_t i = 0; i < NODE_LAT_N; i++) {

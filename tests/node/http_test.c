@@ -1156,3 +1156,133 @@ TEST_T(http_asset_report_cli, 120)
 	CHECK(strstr(o, "--power-price") != NULL);
 	free(o);
 }
+
+/* The value of an unlabelled sample in a /metrics page (-1: absent). */
+static double
+ht_metric(const char *page, const char *name)
+{
+	char        key[128];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\n%s ", name);
+	if ((p = strstr(page, key)) == NULL) {
+		return (-1);
+	}
+	return (strtod(p + strlen(key), NULL));
+}
+
+/*
+ * The ledger's counters on /metrics are fed where certificates are
+ * applied: node 1 starts empty and syncs a devnet from node 0 whose
+ * lease draw and two proofs are signed by node 1's key (`node
+ * wait-sync` waits for it), then a transfer submitted through node 1
+ * is certified by node 0's vote and applied.
+ */
+TEST_T(http_metrics_fed_by_ledger_sync, 180)
+{
+	tn_net   *t = malloc(sizeof(*t));
+	ht_devnet dv;
+	char      key[PATH_MAX + 16], src[PATH_MAX + 16];
+	char     *b = NULL, *o = NULL;
+	int       hport = tn_free_port();
+	double    v;
+
+	CHECK(t != NULL && hport > 0);
+	CHECK_OK(tn_setup(t, th_tmpdir(), 2, 1,
+	    "sync_interval_ms = 300\ngossip_interval_ms = 200"));
+	/* Node 0 only serves; node 1 syncs from it and answers HTTP. */
+	CHECK_EQ(th_sh(NULL,
+	             "sed -i '/^seed = /d' '%s' && echo 'http_listen = "
+	             "127.0.0.1:%d' >> '%s'",
+	             t->conf[0], hport, t->conf[1]),
+	    0);
+	snprintf(key, sizeof(key), "%s/node.key", t->dir[1]);
+	CHECK(ht_devnet_make(t->dir[0], key, &dv));
+	CHECK_OK(ht_add_proofs(t->dir[0], key, &dv));
+	snprintf(src, sizeof(src), "%s/genesis.txt", t->dir[0]);
+	CHECK_EQ(th_sh(NULL, "cp '%s' '%s'", src, t->genesis), 0);
+	/* Node 0 holds the devnet's one validator key, so it also votes
+	 * for what node 1 submits. */
+	CHECK_EQ(th_sh(NULL,
+	             "sed -i 's|^node_key = .*|node_key = %s/keys/"
+	             "validator-0.key|' '%s'",
+	             t->dir[0], t->conf[0]),
+	    0);
+	CHECK_OK(tn_start(t, 0));
+	CHECK_OK(tn_start(t, 1));
+	/* wait-sync: settles at the source's height, says so in JSON, and
+	 * draws no bar (not a terminal). */
+	CHECK_EQ(th_sh(&o,
+	             "'%s' node wait-sync --config '%s' --timeout 60 "
+	             "--settle 2 --json 2>&1",
+	             th_bin(), t->conf[1]),
+	    0);
+	CHECK(o != NULL && strstr(o, "\"synced\":true") != NULL);
+	CHECK(strstr(o, "\"height\":7,") != NULL);
+	CHECK(strchr(o, '\r') == NULL);
+	free(o);
+	/* Peers it cannot have: not settled, exit 1 at the timeout. */
+	CHECK_EQ(th_sh(&o,
+	             "'%s' node wait-sync --config '%s' --timeout 1 "
+	             "--min-peers 5",
+	             th_bin(), t->conf[1]),
+	    1);
+	CHECK(o != NULL && strstr(o, "not synced: height 7 ") != NULL);
+	free(o);
+	CHECK_EQ(th_sh(NULL, "'%s' node wait-sync --config '%s' --timeout x",
+	             th_bin(), t->conf[1]),
+	    2);
+	CHECK_EQ(
+	    th_sh(NULL, "'%s' node wait-sync --data-dir '%s/none' --timeout 1",
+	        th_bin(), th_tmpdir()),
+	    6);
+	/* On a terminal (util-linux's script), a line shows the height. */
+	if (th_sh(NULL, "script -qec true /dev/null") == 0) {
+		CHECK_EQ(th_sh(&o,
+		             "env -u CI -u GPUHOUR_NO_PROGRESS TERM=xterm "
+		             "script -qec \"'%s' node wait-sync --config '%s' "
+		             "--timeout 30 --settle 1\" /dev/null",
+		             th_bin(), t->conf[1]),
+		    0);
+		CHECK(o != NULL && strstr(o, "\rsyncing ledger ") != NULL);
+		CHECK(strstr(o, "synced: height 7 ") != NULL);
+		free(o);
+	}
+	CHECK_EQ(ht_curl(hport, "/metrics", &b), 200);
+	CHECK(b != NULL && ht_prom_check(b) > 10);
+	CHECK_EQ(ht_metric(b, "gpuhour_ledger_height"), 7);
+	CHECK_EQ(ht_metric(b, "gpuhour_entries_certified_total"), 7);
+	CHECK_EQ(ht_metric(b, "gpuhour_proofs_total"), 2);
+	/* The draw of 50000 at a 1 % fee: 49500 into the pool. */
+	CHECK_EQ(ht_metric(b, "gpuhour_revenue_micro_total"), 49500);
+	v = ht_metric(b, "gpuhour_certification_latency_seconds_count");
+	CHECK(v > 0 && v <= 7);
+	CHECK(ht_metric(b, "gpuhour_certification_latency_seconds_sum") >= 0);
+	free(b);
+	/* An entry submitted through node 1 (certified by node 0's vote)
+	 * counts when node 1 applies it. */
+	CHECK_EQ(th_sh(&o,
+	             "'%s' wallet transfer --node '%s' --key '%s/a.key' --to "
+	             "%064d --amount 5 2>&1",
+	             th_bin(), t->conf[1], t->dir[0], 7),
+	    0);
+	CHECK(o != NULL && strstr(o, "entry ") != NULL);
+	free(o);
+	CHECK_EQ(ht_curl(hport, "/metrics", &b), 200);
+	CHECK(b != NULL);
+	CHECK_EQ(ht_metric(b, "gpuhour_entries_certified_total"), 8);
+	CHECK(ht_metric(b, "gpuhour_certification_latency_seconds_count") > v);
+	CHECK_EQ(ht_metric(b, "gpuhour_proofs_total"), 2);
+	free(b);
+	if (th_sh(NULL, "command -v promtool >/dev/null") == 0) {
+		CHECK_EQ(th_sh(&o,
+		             "curl -s -m 10 http://127.0.0.1:%d/metrics | "
+		             "promtool check metrics",
+		             hport),
+		    0);
+		free(o);
+	}
+	CHECK_EQ(tn_stop(t, 1, SIGTERM), 0);
+	tn_teardown(t);
+	free(t);
+}
