@@ -1,9 +1,11 @@
 /*
  * demo.c - `gpuhour demo`: the whole story on one machine, told step by
- * step.  Every step is a real `gpuhour` command run as a child process
- * against a fresh devnet in a temporary folder; the demo checks what
- * each printed, stops every process it started, and exits 0 only if
- * every step held.
+ * step, on a real network on loopback: 4 validator nodes, the
+ * provider's node, the renter's node and an auditor's node, each a
+ * `gpuhour node run` process.  Every step is a real `gpuhour` command
+ * run as a child process against them, in a temporary folder; the demo
+ * checks what each printed, stops every process it started, and exits 0
+ * only if every step held.
  */
 #include <errno.h>
 #include <ftw.h>
@@ -14,8 +16,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "base/base.h"
 #include "cli/cli.h"
@@ -33,6 +42,9 @@ typedef struct {
 	char  names[DEMO_VARS][32];
 	char  values[DEMO_VARS][512];
 	int   nvars;
+	int   quiet; /* a failure that will be retried: no output */
+	int   tries; /* demo_try's next bound (0: 40) */
+	int   base;  /* the first of the network's 8 ports */
 } demo;
 
 /* Only main's demo is ever live; the signal handler needs to find it. */
@@ -168,7 +180,7 @@ demo_run(demo *d, char **out, const char *say, const char *fmt, ...)
 	if (gh_file_read(cap, 16u << 20, &buf, &n) != GH_OK) {
 		buf = NULL;
 	}
-	if (rc != 0 || d->verbose) {
+	if ((rc != 0 && !d->quiet) || d->verbose) {
 		demo_say("    $ gpuhour %s  (exit %d)\n%s", args, rc,
 		    buf ? (char *) buf : "");
 	}
@@ -250,70 +262,191 @@ demo_rm(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return (0);
 }
 
-/* Checks a balance against a figure computed by hand. */
+/* Runs a step that submits to the network until it exits 0 (nodes
+ * still connecting, an entry still being applied): at most d->tries
+ * (default 40) tries, half a second apart; the narration once, the
+ * output of the last. */
+static int demo_try(demo *d, char **out, const char *say, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int
+demo_try(demo *d, char **out, const char *say, const char *fmt, ...)
+{
+	char   *args = NULL;
+	va_list ap;
+	int     rc = -1, v = d->verbose;
+	int     tries = d->tries > 0 ? d->tries : 40;
+
+	va_start(ap, fmt);
+	if (vasprintf(&args, fmt, ap) < 0) {
+		va_end(ap);
+		return (-1);
+	}
+	va_end(ap);
+	if (say != NULL) {
+		demo_say("\n[%d] %s\n", ++d->step, say);
+	}
+	d->tries = 0;
+	for (int i = 0; i < tries && rc != 0; i++) {
+		if (out != NULL) {
+			free(*out);
+			*out = NULL;
+		}
+		if (i > 0) {
+			usleep(500000);
+		}
+		d->quiet   = i < tries - 1;
+		rc         = demo_run(d, out, NULL, "%s", args);
+		d->verbose = 0;
+	}
+	d->verbose = v;
+	d->quiet   = 0;
+	free(args);
+	return (rc);
+}
+
+/* Eight free TCP ports from base on 127.0.0.1. */
+static int
+demo_ports(int *base)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		int p  = 20000 + (int) randombytes_uniform(40000);
+		int ok = 1;
+		for (int i = 0; i < 8 && ok; i++) {
+			struct sockaddr_in a;
+			int                s = socket(AF_INET, SOCK_STREAM, 0);
+			memset(&a, 0, sizeof(a));
+			a.sin_family      = AF_INET;
+			a.sin_port        = htons((uint16_t) (p + i));
+			a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+			ok                = s >= 0
+			    && bind(s, (struct sockaddr *) &a, sizeof(a)) == 0;
+			if (s >= 0) {
+				close(s);
+			}
+		}
+		if (ok) {
+			*base = p;
+			return (GH_OK);
+		}
+	}
+	return (GH_EBUSY);
+}
+
+/* Writes $H/NAME.conf and starts `gpuhour node run` on it (log in
+ * $H/NAME.log), then waits until its control socket answers. */
+static int
+demo_node(
+    demo *d, const char *name, const char *key, int port, const char *extra)
+{
+	char  path[PATH_MAX + 64], log[PATH_MAX + 64], text[4 * PATH_MAX];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/%s.conf", d->home, name);
+	snprintf(log, sizeof(log), "%s/%s.log", d->home, name);
+	snprintf(text, sizeof(text),
+	    "data_dir = %s/%s\nlisten = tcp://127.0.0.1:%d\n"
+	    "node_key = %s\ngenesis = %s/devnet/genesis.txt\n"
+	    "seed = tcp://127.0.0.1:%d\nseed = tcp://127.0.0.1:%d\n"
+	    "gossip_interval_ms = 300\nsync_interval_ms = 700\n"
+	    "reconnect_min_ms = 200\nreconnect_max_ms = 2000\n"
+	    "checkpoint_seconds = 1\nlog_level = warn\n%s",
+	    d->home, name, port, key, d->home, d->base, d->base + 1,
+	    extra != NULL ? extra : "");
+	if (gh_file_write_atomic(path, text, strlen(text), 0600) != GH_OK
+	    || d->npids >= DEMO_PIDS) {
+		return (-1);
+	}
+	if ((pid = fork()) < 0) {
+		return (-1);
+	}
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+		}
+		execl(d->self, "gpuhour", "node", "run", "--config", path,
+		    (char *) NULL);
+		_exit(127);
+	}
+	d->pids[d->npids++] = pid;
+	return (demo_try(
+	    d, NULL, NULL, "node status --config \"$H/%s.conf\"", name));
+}
+
+/* Checks a balance (read at the auditor's node) against a figure
+ * computed by hand; waits for the network to agree. */
 static int
 demo_expect_balance(demo *d, const char *who, uint64_t want)
 {
 	char    *out = NULL;
 	char     v[64];
-	uint64_t got;
-	int      ok;
+	uint64_t got = 0;
 
-	if (demo_run(
-	        d, &out, NULL, "wallet balance --json %s", demo_get(d, who))
-	        != 0
-	    || demo_json(out, "balance", v, sizeof(v)) != GH_OK) {
+	for (int i = 0; i < 40; i++) {
 		free(out);
-		demo_say("    could not read the balance of %s\n", who);
-		return (0);
+		out = NULL;
+		if (demo_run(d, &out, NULL,
+		        "wallet balance --node \"$H/auditor.conf\" --json %s",
+		        demo_get(d, who))
+		        == 0
+		    && demo_json(out, "balance", v, sizeof(v)) == GH_OK) {
+			got = strtoull(v, NULL, 10);
+			if (got == want) {
+				break;
+			}
+		}
+		usleep(250000);
 	}
-	got = strtoull(v, NULL, 10);
-	ok  = got == want;
+	free(out);
 	demo_say("    %-10s %14llu micro-units  %s\n", who,
-	    (unsigned long long) got, ok ? "(as computed)" : "MISMATCH");
-	if (!ok) {
+	    (unsigned long long) got,
+	    got == want ? "(as computed)" : "MISMATCH");
+	if (got != want) {
 		demo_say("    expected %llu\n", (unsigned long long) want);
 	}
-	free(out);
-	return (ok);
+	return (got == want);
 }
 
-/*
- * The renter signs a receipt for the cumulative amount it owes; the
- * provider's node draws on it (verb "draw") or closes the lease with it
- * ("close").
- */
+/* A value of a JSON output into the table (name), or failure. */
 static int
-demo_lease_pay(demo *d, int seq, uint64_t amount, const char *verb)
+demo_keep(demo *d, const char *out, const char *key, const char *name)
 {
-	char  say[160];
-	char *out = NULL;
-	int   rc;
+	char v[512];
 
-	snprintf(say, sizeof(say),
-	    "The renter signs receipt %d: it owes %llu micro-units in all.",
-	    seq, (unsigned long long) amount);
-	if (demo_run(d, &out, say,
-	        "lease receipt --receipt-key \"$H/keys/rkey.key\" --lease %s "
-	        "--seq %d --amount %llu",
-	        demo_get(d, "lease"), seq, (unsigned long long) amount)
-	    != 0) {
-		free(out);
-		return (1);
+	if (demo_json(out, key, v, sizeof(v)) != GH_OK) {
+		demo_say("    no \"%s\" in the output\n", key);
+		return (-1);
 	}
-	out[strcspn(out, "\n")] = '\0';
-	demo_set(d, "receipt", out);
-	free(out);
-	snprintf(say, sizeof(say),
-	    strcmp(verb, "draw") == 0
-	        ? "The provider's node draws on it: the fee to the treasury, "
-	          "the rest into the GPU's pool."
-	        : "The provider's node closes the lease on it: the unused "
-	          "escrow goes back to the renter.");
-	rc = demo_run(d, &out, say,
-	    "lease %s --node-key \"$H/keys/gpu0.key\" --lease %s --receipt %s "
-	    "--json",
-	    verb, demo_get(d, "lease"), demo_get(d, "receipt"));
+	demo_set(d, name, v);
+	return (0);
+}
+
+/* The lot held by who on the asset, from `shares holders --json`. */
+static int
+demo_lot(demo *d, const char *who, const char *name)
+{
+	char       *out = NULL;
+	char        pat[128], v[65];
+	const char *p;
+	int         rc = -1;
+
+	snprintf(pat, sizeof(pat), "\"holder\":\"%s\"", demo_get(d, who));
+	if (demo_try(d, &out, NULL,
+	        "shares holders --node \"$H/provider.conf\" --json %s",
+	        demo_get(d, "asset"))
+	        == 0
+	    && (p = strstr(out, pat)) != NULL) {
+		while (p > out && strncmp(p, "\"lot\":\"", 7) != 0) {
+			p--;
+		}
+		if (strncmp(p, "\"lot\":\"", 7) == 0) {
+			snprintf(v, sizeof(v), "%.64s", p + 7);
+			demo_set(d, name, v);
+			rc = 0;
+		}
+	}
 	free(out);
 	return (rc);
 }
@@ -322,225 +455,263 @@ demo_lease_pay(demo *d, int seq, uint64_t amount, const char *verb)
 static int
 demo_story(demo *d)
 {
-	char    *out = NULL;
-	char     v[160];
-	int      rc     = 1;
-	uint64_t supply = 1000000;
+	static const char *accounts[] = { "owner", "buyer", "renter" };
+	static const char *nodes[]    = { "gpu0", "renter-node", "auditor" };
+	char              *out        = NULL;
+	char               extra[PATH_MAX + 256];
+	char               path[PATH_MAX + 64];
+	int                rc     = 1;
+	uint64_t           supply = 1000000, drawn, fees, pool;
+	uint64_t           price  = 3600000000ull; /* 1 per device-us */
 
-	demo_say("gpuhour demo: a GPU-hour market on one machine.\n"
-	         "Folder: %s\n",
+	demo_say("gpuhour demo: a GPU-hour market on one machine, on real "
+	         "nodes talking over loopback.\nFolder: %s\n",
 	    d->home);
-
+	if (demo_ports(&d->base) != GH_OK) {
+		demo_say("no free ports on 127.0.0.1\n");
+		goto out;
+	}
 	if (demo_run(d, NULL,
-	        "A devnet: a committee of 4 validators (f = 1), an issuer "
-	        "and a treasury.",
-	        "ledger genesis --validators 4 --insecure-no-passphrase")
+	        "The network's genesis: a committee of 4 validators (f = 1), "
+	        "an issuer, a treasury, a 1% protocol fee.",
+	        "ledger genesis --validators 4 --base-port %d --lease-grace 5 "
+	        "--clock-margin 2 --insecure-no-passphrase",
+	        d->base)
 	    != 0) {
 		goto out;
 	}
-	demo_set(d, "issuer_key", "");
 	if (demo_run(d, NULL,
-	        "Keys: the GPU owner, a share buyer, a renter (and its "
-	        "receipt key); "
-	        "the GPU's node key.",
+	        "Keys: the GPU owner, a share buyer and a renter (accounts); "
+	        "the provider's, the renter's and the auditor's nodes.",
 	        "keys new --kind account --name owner "
 	        "--insecure-no-passphrase && '%s' keys new --kind account "
 	        "--name buyer --insecure-no-passphrase && '%s' keys new "
 	        "--kind account --name renter --insecure-no-passphrase && "
 	        "'%s' keys new --kind node --name gpu0 "
 	        "--insecure-no-passphrase && '%s' keys new --kind node "
-	        "--name rkey --insecure-no-passphrase",
-	        d->self, d->self, d->self, d->self)
+	        "--name renter-node --insecure-no-passphrase && '%s' keys "
+	        "new --kind node --name auditor --insecure-no-passphrase",
+	        d->self, d->self, d->self, d->self, d->self)
 	    != 0) {
 		goto out;
 	}
-	const char *names[] = { "owner", "buyer", "renter", "treasury" };
-	for (size_t i = 0; i < 4; i++) {
-		if (demo_run(d, &out, NULL,
-		        i < 3 ? "keys export-pub %s"
-		              : "keys export-pub --file "
-		                "\"$H/devnet/keys/%s.key\"",
-		        names[i])
-		    != 0) {
+	for (size_t i = 0; i < 6; i++) {
+		const char *name = i < 3 ? accounts[i] : nodes[i - 3];
+		if (demo_run(d, &out, NULL, "keys export-pub %s", name) != 0) {
 			goto out;
 		}
 		out[strcspn(out, "\n")] = '\0';
-		demo_set(d, names[i], out);
+		demo_set(d, name, out);
 		free(out);
 		out = NULL;
 	}
-	if (demo_run(d, NULL,
-	        "The stablecoin bridge: the issuer mints 50 units to the "
-	        "renter.",
-	        "wallet mint --key \"$H/devnet/keys/issuer.key\" --to %s "
-	        "--amount 50000000",
-	        demo_get(d, "renter"))
+	if (demo_run(d, &out, NULL,
+	        "keys export-pub --file \"$H/devnet/keys/treasury.key\"")
 	    != 0) {
 		goto out;
 	}
+	out[strcspn(out, "\n")] = '\0';
+	demo_set(d, "treasury", out);
+	free(out);
+	out = NULL;
 	if (demo_run(d, &out, "A model to serve: a small llama model.",
 	        "model make-test --out \"$H/demo.gguf\" && '%s' model "
 	        "inspect --json \"$H/demo.gguf\"",
 	        d->self)
 	        != 0
-	    || demo_json(out, "hash", v, sizeof(v)) != GH_OK) {
+	    || demo_keep(d, out, "hash", "model") != 0) {
 		goto out;
 	}
-	demo_set(d, "model", v);
-	demo_say("    model hash %s\n", v);
+	demo_say("    model hash %s\n", demo_get(d, "model"));
 	free(out);
 	out = NULL;
 
-	if (demo_run(d, &out,
-	        "The owner registers the GPU as an asset with 1,000,000 "
-	        "shares.",
-	        "shares register --key \"$H/keys/owner.key\" --node-key "
-	        "\"$H/keys/gpu0.key\" --supply %llu --hw \"$(uname -m) "
-	        "CPU backend\" --json",
+	demo_say("\n[%d] Seven nodes start on 127.0.0.1: validators on ports "
+	         "%d-%d, the provider's node\n    (serving the model; GPU "
+	         "if one is present and passes its self-test, else the\n    "
+	         "CPU backend) on %d, the renter's on %d, the auditor's on "
+	         "%d.\n",
+	    ++d->step, d->base, d->base + 3, d->base + 4, d->base + 5,
+	    d->base + 6);
+	for (int i = 0; i < 4; i++) {
+		char name[32], key[PATH_MAX + 64];
+		snprintf(name, sizeof(name), "validator-%d", i);
+		snprintf(key, sizeof(key), "%s/devnet/keys/validator-%d.key",
+		    d->home, i);
+		if (demo_node(d, name, key, d->base + i, NULL) != 0) {
+			goto out;
+		}
+	}
+	snprintf(extra, sizeof(extra),
+	    "serve_model = %s/demo.gguf\njob_threads = 1\n"
+	    "request_timeout_ms = 60000\ndraw_every_receipts = 1\n"
+	    "http_listen = 127.0.0.1:%d\n",
+	    d->home, d->base + 7);
+	snprintf(path, sizeof(path), "%s/keys/gpu0.key", d->home);
+	if (demo_node(d, "provider", path, d->base + 4, extra) != 0) {
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/keys/renter-node.key", d->home);
+	if (demo_node(d, "renter", path, d->base + 5, NULL) != 0) {
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/keys/auditor.key", d->home);
+	if (demo_node(d, "auditor", path, d->base + 6, NULL) != 0) {
+		goto out;
+	}
+	demo_say("    all running; the provider's dashboard is at "
+	         "http://127.0.0.1:%d/\n",
+	    d->base + 7);
+
+	if (demo_try(d, NULL,
+	        "The stablecoin bridge: the issuer mints 50 units to the "
+	        "renter and 5 to the buyer.",
+	        "wallet mint --node \"$H/validator-0.conf\" --key "
+	        "\"$H/devnet/keys/issuer.key\" --to %s --amount 50000000 && "
+	        "'%s' wallet mint --node \"$H/validator-0.conf\" --key "
+	        "\"$H/devnet/keys/issuer.key\" --to %s --amount 5000000",
+	        demo_get(d, "renter"), d->self, demo_get(d, "buyer"))
+	    != 0) {
+		goto out;
+	}
+	if (demo_try(d, &out,
+	        "The owner registers the provider's machine as an asset with "
+	        "1,000,000 revenue shares (the node describes its own "
+	        "hardware and measured throughput).",
+	        "asset register --node \"$H/provider.conf\" --key "
+	        "\"$H/keys/owner.key\" --supply %llu --json",
 	        (unsigned long long) supply)
 	        != 0
-	    || demo_json(out, "asset", v, sizeof(v)) != GH_OK) {
+	    || demo_keep(d, out, "asset", "asset") != 0) {
 		goto out;
 	}
-	demo_set(d, "asset", v);
-	if (demo_json(out, "lot", v, sizeof(v)) != GH_OK) {
-		goto out;
-	}
-	demo_set(d, "owner_lot", v);
-	demo_say("    asset %s\n", demo_get(d, "asset"));
+	demo_show(out);
 	free(out);
 	out = NULL;
-
-	if (demo_run(d, &out,
-	        "The owner sells 30% of the GPU's revenue "
-	        "shares to the buyer.",
-	        "shares transfer --key \"$H/keys/owner.key\" --lot %s --to "
-	        "%s --amount %llu --json",
+	if (demo_lot(d, "owner", "owner_lot") != 0) {
+		goto out;
+	}
+	if (demo_try(d, NULL,
+	        "The owner sells 30% of the shares to the buyer for 1 unit.",
+	        "shares transfer --node \"$H/provider.conf\" --key "
+	        "\"$H/keys/owner.key\" --lot %s --to %s --amount %llu && "
+	        "'%s' wallet transfer --node \"$H/renter.conf\" --key "
+	        "\"$H/keys/buyer.key\" --to %s --amount 1000000",
 	        demo_get(d, "owner_lot"), demo_get(d, "buyer"),
-	        (unsigned long long) (supply * 3 / 10))
+	        (unsigned long long) (supply * 3 / 10), d->self,
+	        demo_get(d, "owner"))
+	        != 0
+	    || demo_lot(d, "buyer", "buyer_lot") != 0) {
+		goto out;
+	}
+	if (demo_try(d, NULL,
+	        "The provider's node offers the GPU: metered billing, 3600 "
+	        "units per GPU-hour of attested device time, one lease at a "
+	        "time, serving the model.",
+	        "offer publish --node \"$H/provider.conf\" --asset %s --price "
+	        "%llu --billing metered --capacity 1 --min-lease 1 --model %s",
+	        demo_get(d, "asset"), (unsigned long long) price,
+	        demo_get(d, "model"))
+	    != 0) {
+		goto out;
+	}
+	if (demo_try(d, &out,
+	        "The renter's node has the offer by gossip; the renter asks "
+	        "for the best match serving the model.",
+	        "market match --node \"$H/renter.conf\" --model %s --billing "
+	        "metered --json | grep %s",
+	        demo_get(d, "model"), demo_get(d, "asset"))
 	    != 0) {
 		goto out;
 	}
 	free(out);
 	out = NULL;
-
-	/* A lease: 1 hour at 2 units per GPU-hour, held in escrow. */
-	if (demo_run(d, &out,
-	        "The renter leases the GPU for 1 hour at 2 units per "
-	        "GPU-hour: the escrow leaves its balance.",
-	        "lease open --key \"$H/keys/renter.key\" --asset %s --hours 1 "
-	        "--price 2000000 --receipt-key \"$H/keys/rkey.key\" --json",
-	        demo_get(d, "asset"))
+	if (demo_try(d, &out,
+	        "The renter leases it for 30 s: 30 units go into escrow; the "
+	        "renter's node will sign the receipts.",
+	        "lease open --node \"$H/renter.conf\" --key "
+	        "\"$H/keys/renter.key\" --asset %s --seconds 30 --price %llu "
+	        "--metered --json",
+	        demo_get(d, "asset"), (unsigned long long) price)
 	        != 0
-	    || demo_json(out, "lease", v, sizeof(v)) != GH_OK) {
+	    || demo_keep(d, out, "lease", "lease") != 0) {
 		goto out;
 	}
-	demo_set(d, "lease", v);
-	demo_say("    lease %s\n", v);
-	if (demo_json(out, "escrow", v, sizeof(v)) == GH_OK) {
-		demo_say("    escrow %s micro-units\n", v);
-	}
+	demo_say("    lease %s\n", demo_get(d, "lease"));
 	free(out);
 	out = NULL;
-	if (demo_run(d, &out,
-	        "The renter's job runs on the provider's node: a prompt "
-	        "through the model, with a signed utilization proof.",
-	        "job run-local --model \"$H/demo.gguf\" --lease %s --prompt "
-	        "\"Once upon a time\" -n 64 --seed 7 --key "
-	        "\"$H/keys/gpu0.key\" --out \"$H/job.transcript\"",
+	if (demo_try(d, &out,
+	        "A job, sealed to the provider's node key: the model runs "
+	        "the prompt, returns the output with a signed utilization "
+	        "proof; the renter's node verifies it and pays the attested "
+	        "device time with a receipt.",
+	        "job submit --node \"$H/renter.conf\" --provider %s --model "
+	        "\"$H/demo.gguf\" --lease %s --prompt \"Once upon a time\" "
+	        "-n 32 --seed 7 --out \"$H/job.transcript\" --timeout 120000",
+	        demo_get(d, "gpu0"), demo_get(d, "lease"))
+	    != 0) {
+		goto out;
+	}
+	demo_show(out);
+	free(out);
+	out = NULL;
+	if (demo_try(d, &out,
+	        "The auditor's node checks the proof against its own replica "
+	        "of the ledger: the PROOF entry the provider's node recorded, "
+	        "the lease, the log and a signed checkpoint.",
+	        "proof verify \"$H/job.transcript\" --node "
+	        "\"$H/auditor.conf\" "
+	        "--lease %s --provider %s",
+	        demo_get(d, "lease"), demo_get(d, "gpu0"))
+	    != 0) {
+		goto out;
+	}
+	demo_show(out);
+	free(out);
+	out      = NULL;
+	d->tries = 120; /* the lease's 30 s, the close, its gossip */
+	if (demo_try(d, &out,
+	        "The lease runs out: the provider's node has drawn on the "
+	        "receipt and closes the lease; the unused escrow goes back "
+	        "to the renter.",
+	        "lease show --node \"$H/auditor.conf\" --json %s | grep "
+	        "'\"state\":\"closed\"'",
 	        demo_get(d, "lease"))
-	    != 0) {
-		goto out;
-	}
-	demo_show(out);
-	free(out);
-	out = NULL;
-	if (demo_run(d, &out,
-	        "The proof is recorded on the node's chain of the ledger.",
-	        "proof record --node-key \"$H/keys/gpu0.key\" --entry-out "
-	        "\"$H/proof.entry\" --json \"$H/job.transcript\"")
 	        != 0
-	    || demo_json(out, "entry", v, sizeof(v)) != GH_OK) {
+	    || demo_keep(d, out, "drawn", "drawn") != 0
+	    || demo_keep(d, out, "fees", "fees") != 0) {
 		goto out;
 	}
-	demo_set(d, "proof_entry", v);
-	demo_say("    PROOF entry %s\n", v);
+	drawn = strtoull(demo_get(d, "drawn"), NULL, 10);
+	fees  = strtoull(demo_get(d, "fees"), NULL, 10);
+	pool  = drawn - fees;
+	demo_say("    metered: %llu micro-units drawn, %llu fee, %llu into "
+	         "the GPU's pool\n",
+	    (unsigned long long) drawn, (unsigned long long) fees,
+	    (unsigned long long) pool);
 	free(out);
 	out = NULL;
-	if (demo_run(d, &out,
-	        "The renter checks the proof: signature, lease, figures, and "
-	        "its inclusion in the transparency log.",
-	        "ledger proof %s --out \"$H/proof.bundle\" && '%s' proof "
-	        "verify \"$H/job.transcript\" --lease %s --bundle "
-	        "\"$H/proof.bundle\" --entry \"$H/proof.entry\"",
-	        demo_get(d, "proof_entry"), d->self, demo_get(d, "lease"))
+	if (demo_try(d, NULL, "Every holder claims its part of the pool.",
+	        "shares claim --node \"$H/provider.conf\" --key "
+	        "\"$H/keys/owner.key\" --lot %s && '%s' shares claim --node "
+	        "\"$H/renter.conf\" --key \"$H/keys/buyer.key\" --lot %s",
+	        demo_get(d, "owner_lot"), d->self, demo_get(d, "buyer_lot"))
 	    != 0) {
 		goto out;
 	}
-	demo_show(out);
-	free(out);
-	out = NULL;
-	if (demo_lease_pay(d, 1, 600000, "draw") != 0
-	    || demo_lease_pay(d, 2, 1500000, "close") != 0) {
-		goto out;
-	}
-	if (demo_run(d, &out, "Share holders: what each lot has accrued.",
-	        "shares holders %s", demo_get(d, "asset"))
-	    != 0) {
-		goto out;
-	}
-	demo_show(out);
-	free(out);
-	out = NULL;
-	if (demo_run(d, &out, "Every holder claims its part of the pool.",
-	        "shares holders --json %s", demo_get(d, "asset"))
-	    != 0) {
-		goto out;
-	}
-	{
-		/* The buyer's lot is the one held by the buyer. */
-		const char *p = strstr(out, demo_get(d, "buyer"));
-		const char *lot;
-		if (p == NULL) {
-			goto out;
-		}
-		/* the lot id precedes its holder in each object */
-		while (p > out && strncmp(p, "{", 1) != 0) {
-			p--;
-		}
-		if ((lot = strstr(p, "\"lot\":\"")) == NULL) {
-			goto out;
-		}
-		snprintf(v, 65, "%s", lot + 7);
-		demo_set(d, "buyer_lot", v);
-	}
-	free(out);
-	out = NULL;
-	if (demo_run(d, NULL, NULL,
-	        "shares claim --key \"$H/keys/owner.key\" --lot %s",
-	        demo_get(d, "owner_lot"))
-	        != 0
-	    || demo_run(d, NULL, NULL,
-	           "shares claim --key \"$H/keys/buyer.key\" --lot %s",
-	           demo_get(d, "buyer_lot"))
-	        != 0) {
-		goto out;
-	}
-	demo_say("\n[%d] Balances, to the micro-unit:\n", ++d->step);
-	/*
-	 * By hand: escrow 2,000,000; drawn 600,000 then 900,000, each less
-	 * the 1% fee, so the pool got 594,000 + 891,000 = 1,485,000 and the
-	 * treasury 15,000; 500,000 went back to the renter.  70% and 30% of
-	 * the pool go to the owner and the buyer.
-	 */
-	if (!demo_expect_balance(d, "owner", 1039500)
-	    || !demo_expect_balance(d, "buyer", 445500)
-	    || !demo_expect_balance(d, "renter", 50000000 - 2000000 + 500000)
-	    || !demo_expect_balance(d, "treasury", 15000)) {
+	demo_say("\n[%d] Balances at the auditor's node, to the micro-unit:\n",
+	    ++d->step);
+	/* By hand: a lot of a shares of S claims floor(a * pool / S); the
+	 * treasury has the fee; the renter paid what was drawn. */
+	if (!demo_expect_balance(d, "owner", 1000000 + pool * 7 / 10)
+	    || !demo_expect_balance(
+	        d, "buyer", 5000000 - 1000000 + pool * 3 / 10)
+	    || !demo_expect_balance(d, "renter", 50000000 - drawn)
+	    || !demo_expect_balance(d, "treasury", fees)) {
 		goto out;
 	}
 	if (demo_run(d, &out,
-	        "An auditor spot-checks the job: sampled chunks re-run on "
+	        "The auditor spot-checks the job: sampled chunks re-run on "
 	        "the CPU, tokens re-sampled from the committed seed.",
 	        "audit --transcript \"$H/job.transcript\" --model "
 	        "\"$H/demo.gguf\" --samples 2 --fraction 0.1")
@@ -550,14 +721,25 @@ demo_story(demo *d)
 	demo_show(out);
 	free(out);
 	out = NULL;
-	if (demo_run(d, &out,
-	        "An auditor replays the ledger: every signature, "
-	        "certificate, invariant and the log's root.",
-	        "ledger verify")
-	    != 0) {
-		goto out;
+	demo_say("\n[%d] Every node replays its own ledger: signatures, "
+	         "certificates, invariants, the log's root.\n",
+	    ++d->step);
+	{
+		static const char *all[]
+		    = { "validator-0", "validator-1", "validator-2",
+			      "validator-3", "provider", "renter", "auditor" };
+		for (size_t i = 0; i < 7; i++) {
+			if (demo_try(d, &out, NULL,
+			        "ledger verify --node \"$H/%s.conf\"", all[i])
+			    != 0) {
+				goto out;
+			}
+			out[strcspn(out, "\n")] = '\0';
+			demo_say("    %-12s %s\n", all[i], out);
+			free(out);
+			out = NULL;
+		}
 	}
-	demo_show(out);
 	rc = 0;
 out:
 	free(out);
@@ -567,13 +749,17 @@ out:
 static const char demo_usage[]
     = "usage: gpuhour demo [--keep] [--verbose]\n"
       "\n"
-      "Runs the whole story on this machine, in a new temporary folder:\n"
-      "a devnet with a 4-validator committee; an owner registers a GPU (or\n"
-      "the CPU backend) as an asset and sells 30%% of its revenue shares; a\n"
-      "renter pays for compute; the revenue reaches the share holders; an\n"
-      "auditor verifies the ledger.  Each step runs a real gpuhour command;\n"
-      "the demo stops every process it started and exits 0 only if every\n"
-      "step held.\n"
+      "Runs the whole story on this machine, in a new temporary folder,\n"
+      "on a network of real nodes on 127.0.0.1 (8 free ports picked at\n"
+      "random): a 4-validator committee, the provider's node (the GPU if\n"
+      "one is present and passes its self-test, else the CPU backend),\n"
+      "the renter's node and an auditor's node.  An owner registers the\n"
+      "machine as an asset and sells 30%% of its revenue shares and\n"
+      "offers it; a renter finds the offer, leases it, runs a job and\n"
+      "reads the output; the proof is recorded; the lease settles; the\n"
+      "revenue reaches the share holders; the auditor verifies.  Each\n"
+      "step runs a real gpuhour command; the demo stops every process it\n"
+      "started and exits 0 only if every step held.\n"
       "\n"
       "  --keep      keep the folder (its path is printed)\n"
       "  --verbose   print every command and its output\n";

@@ -18,6 +18,7 @@ static const char cli_ledger_usage[]
       "                              [--validators N] [--fee-bps BPS]\n"
       "                              [--lease-grace SECS] "
       "[--clock-margin SECS]\n"
+      "                              [--base-port P]\n"
       "                              [--passphrase-env VAR | "
       "--insecure-no-passphrase]\n"
       "       gpuhour ledger show [--datadir DIR] [--json]\n"
@@ -44,6 +45,9 @@ static const char cli_ledger_usage[]
       "  --validators N  committee size, 3f+1 (default 4)\n"
       "  --fee-bps BPS   protocol fee in basis points (default 100)\n"
       "  --lease-grace SECS, --clock-margin SECS  (default 600, 30)\n"
+      "  --base-port P   validator I's address is tcp://127.0.0.1:P+I\n"
+      "                  (default 7400); its key validator-I.key is the\n"
+      "                  node key of the node run at that address\n"
       "  --passphrase-env VAR       genesis: encrypt the devnet's key files\n"
       "                             with the passphrase in $VAR (else\n"
       "                             $GPUHOUR_PASSPHRASE, else a prompt)\n"
@@ -56,6 +60,7 @@ enum {
 	OPT_VALIDATORS,
 	OPT_FEE,
 	OPT_GRACE,
+	OPT_BASEPORT,
 	OPT_MARGIN,
 	OPT_PASSENV,
 	OPT_INSECURE,
@@ -69,6 +74,7 @@ static const struct option cli_ledger_opts[] = {
 	{ "validators", required_argument, NULL, OPT_VALIDATORS },
 	{ "fee-bps", required_argument, NULL, OPT_FEE },
 	{ "lease-grace", required_argument, NULL, OPT_GRACE },
+	{ "base-port", required_argument, NULL, OPT_BASEPORT },
 	{ "clock-margin", required_argument, NULL, OPT_MARGIN },
 	{ "passphrase-env", required_argument, NULL, OPT_PASSENV },
 	{ "insecure-no-passphrase", no_argument, NULL, OPT_INSECURE },
@@ -82,7 +88,7 @@ typedef struct {
 	const char *datadir;
 	const char *network;
 	const char *passenv;
-	uint64_t    validators, fee, grace, margin;
+	uint64_t    validators, fee, grace, margin, base_port;
 	int         insecure, json;
 	const char *node;
 } cli_ledger_args;
@@ -165,6 +171,10 @@ cli_ledger_genesis(const cli_ledger_args *a, const char *dir)
 		    "--validators must be 3f+1 (1, 4, 7, ...) and at most %d",
 		    LEDGER_COMMITTEE_MAX));
 	}
+	if (a->base_port == 0 || a->base_port + a->validators - 1 > 65535) {
+		return (cli_usage_error("ledger",
+		    "--base-port leaves no room for the validators"));
+	}
 	if (a->fee > 10000) {
 		return (
 		    cli_usage_error("ledger", "--fee-bps is at most 10000"));
@@ -197,7 +207,8 @@ cli_ledger_genesis(const cli_ledger_args *a, const char *dir)
 		}
 		memcpy(g.committee[i].key.b, info.pub, 32);
 		snprintf(g.committee[i].addr, sizeof(g.committee[i].addr),
-		    "tcp://127.0.0.1:%u", 7400 + (unsigned) i);
+		    "tcp://127.0.0.1:%u",
+		    (unsigned) a->base_port + (unsigned) i);
 	}
 	snprintf(path, sizeof(path), "%s/keys/issuer.key", dir);
 	if ((rv = gh_keyfile_create(
@@ -472,7 +483,7 @@ int
 cli_ledger_main(int argc, char **argv)
 {
 	cli_ledger_args a
-	    = { NULL, "devnet", NULL, 4, 100, 600, 30, 0, 0, NULL };
+	    = { NULL, "devnet", NULL, 4, 100, 600, 30, 7400, 0, 0, NULL };
 	char        dir[PATH_MAX];
 	const char *verb;
 	int         c, rv;
@@ -517,6 +528,9 @@ cli_ledger_main(int argc, char **argv)
 			break;
 		case OPT_MARGIN:
 			u = &a.margin;
+			break;
+		case OPT_BASEPORT:
+			u = &a.base_port;
 			break;
 		case OPT_PASSENV:
 			a.passenv = optarg;

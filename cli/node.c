@@ -13,6 +13,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "ledger/ledger.h"
+#include "cuda/cuda.h"
 #include "node/jobs.h"
 #include "node/leases.h"
 #include "node/node.h"

@@ -50,6 +50,11 @@ static const char node_config_help_text[]
       "  serve_model = PATH     serve jobs for this GGUF model (as\n"
       "                         `node run --serve-model`)\n"
       "  job_threads = 0        CPU threads for jobs (0: all)\n"
+      "  backend = auto         jobs on CUDA when a device is present "
+      "and agrees\n"
+      "                         with the CPU reference on a self-test at "
+      "start;\n"
+      "                         cpu or cuda to force one\n"
       "  max_peers = 8          outbound connections kept\n"
       "  max_inbound = 128      inbound connections accepted\n"
       "  fanout = 3             peers each new gossip item is pushed to\n"
@@ -97,6 +102,7 @@ node_config_default(node_config *c)
 	c->draw_every_receipts = 4;
 	c->draw_every_s        = 60;
 	c->receipt_every_s     = 10;
+	snprintf(c->backend, sizeof(c->backend), "auto");
 }
 
 static char *
@@ -257,6 +263,13 @@ node_cfg_set(node_config *c, const char *k, char *v)
 	if (strcmp(k, "node_key_passphrase_env") == 0) {
 		return (node_cfg_str(
 		    c->node_key_pass_env, sizeof(c->node_key_pass_env), v));
+	}
+	if (strcmp(k, "backend") == 0) {
+		if (strcmp(v, "auto") != 0 && strcmp(v, "cpu") != 0
+		    && strcmp(v, "cuda") != 0) {
+			return (GH_EINVAL);
+		}
+		return (node_cfg_str(c->backend, sizeof(c->backend), v));
 	}
 	if (strcmp(k, "serve_model") == 0) {
 		return (

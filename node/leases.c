@@ -97,20 +97,20 @@ nls_load(node_leases *ls, nls_slot *sl)
 	uint8_t *p = NULL;
 	size_t   n;
 
-	if (sl->provider) {
-		nls_path(ls, &sl->id, "receipt", path, sizeof(path));
-		if (gh_file_read(path, MARKET_RECEIPT_MAX, &p, &n) == GH_OK
-		    && market_receipt_decode(p, n, &sl->best) == GH_OK
-		    && memcmp(sl->best.lease.b, sl->id.b, 32) == 0) {
-			sl->has_best = 1;
-		}
-	} else {
-		nls_path(ls, &sl->id, "sent", path, sizeof(path));
-		if (gh_file_read(path, 24, &p, &n) == GH_OK && n == 24) {
-			sl->sent_seq    = gh_be64_get(p);
-			sl->sent_amount = gh_be64_get(p + 8);
-			sl->used_ns     = gh_be64_get(p + 16);
-		}
+	/* Both: a renter may use the provider's own node. */
+	nls_path(ls, &sl->id, "receipt", path, sizeof(path));
+	if (gh_file_read(path, MARKET_RECEIPT_MAX, &p, &n) == GH_OK
+	    && market_receipt_decode(p, n, &sl->best) == GH_OK
+	    && memcmp(sl->best.lease.b, sl->id.b, 32) == 0) {
+		sl->has_best = 1;
+	}
+	free(p);
+	p = NULL;
+	nls_path(ls, &sl->id, "sent", path, sizeof(path));
+	if (gh_file_read(path, 24, &p, &n) == GH_OK && n == 24) {
+		sl->sent_seq    = gh_be64_get(p);
+		sl->sent_amount = gh_be64_get(p + 8);
+		sl->used_ns     = gh_be64_get(p + 16);
 	}
 	free(p);
 }
@@ -444,8 +444,13 @@ nls_send_receipt(node_leases *ls, nls_slot *sl, const ledger_lease *l,
 	s->seq    = r.seq;
 	s->amount = amount;
 	sl->busy  = 1;
-	if ((rv = node_request(
-	         ls->n, &l->node, NODE_REQ_LEASE, p, n, nls_sent, s))
+	if (memcmp(l->node.b, ls->pub.b, 32) == 0) {
+		/* The renter uses the provider's own node: no network. */
+		rv = nls_req_receipt(ls, &ls->pub, p, n, NULL);
+		nls_sent(s, rv, NULL, 0);
+		rv = GH_OK;
+	} else if ((rv = node_request(
+	                ls->n, &l->node, NODE_REQ_LEASE, p, n, nls_sent, s))
 	    != GH_OK) {
 		sl->busy = 0;
 		free(s);
@@ -564,7 +569,8 @@ nls_one(void *arg, const ledger_id *id, const ledger_lease *l)
 	}
 	if (sl->provider) {
 		nls_provider_tick(sc->ls, sl, l, sc->now);
-	} else {
+	}
+	if (memcmp(l->receipt_key.b, sc->ls->pub.b, 32) == 0) {
 		nls_renter_tick(sc->ls, sl, l, sc->now);
 	}
 	return (0);

@@ -255,6 +255,9 @@ typedef struct {
 	 * all); `node run --serve-model/--job-threads` override them. */
 	char     serve_model[1024];
 	uint32_t job_threads;
+	/* "auto" (CUDA when a device is there and agrees with the CPU
+	 * reference on a self-test), "cpu" or "cuda". */
+	char backend[8];
 } node_config;
 
 /* Defaults for every field (paths empty). */
