@@ -18,7 +18,29 @@ struct node_jobs {
 	char             device[ATTEST_DEVICE_MAX + 1];
 	node_jobs_config cfg;
 	uint64_t         mtps; /* measured decode throughput */
+	/* Utilization over the last minute: job time per second. */
+	uint64_t busy_ns; /* since the last tick */
+	uint64_t sec[60];
+	uint32_t ticks;
 };
+
+/* Every second: the share of the last minute spent on jobs. */
+static void
+node_jobs_tick(void *arg)
+{
+	node_jobs *j   = arg;
+	uint64_t   sum = 0, span;
+
+	j->sec[j->ticks % 60] = j->busy_ns;
+	j->busy_ns            = 0;
+	j->ticks++;
+	for (uint32_t i = 0; i < 60; i++) {
+		sum += j->sec[i];
+	}
+	span = (uint64_t) (j->ticks < 60 ? j->ticks : 60) * 1000000000ull;
+	node_metrics_set_utilization(node_metrics_of(j->n),
+	    (uint32_t) (sum >= span ? 1000000 : sum * 1000000 / span));
+}
 
 /* 16 decode steps after one prompt token, timed on the wall clock. */
 static uint64_t
@@ -80,6 +102,7 @@ node_jobs_handle(void *arg, const gh_ed_pub *peer, const uint8_t *req,
 	attest_job        job;
 	attest_transcript t;
 	char              why[NODE_JOBS_REASON_MAX];
+	uint64_t          t0 = gh_mono_ns();
 	int               rv;
 
 	memset(&job, 0, sizeof(job));
@@ -111,6 +134,7 @@ node_jobs_handle(void *arg, const gh_ed_pub *peer, const uint8_t *req,
 	if (j->cfg.proved != NULL) {
 		j->cfg.proved(j->cfg.proved_arg, &t);
 	}
+	j->busy_ns += gh_mono_ns() - t0;
 	/* What /metrics reports: jobs, tokens and attested device time. */
 	{
 		node_metrics *m = node_metrics_of(j->n);
@@ -238,6 +262,10 @@ node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
 			goto out;
 		}
 		j->mtps = node_jobs_measure(j->ctx);
+		if ((rv = node_register_timer(n, 1000, node_jobs_tick, j))
+		    != GH_OK) {
+			goto out;
+		}
 		gpu_nvml_device nd;
 		if (c->cuda && gpu_nvml_query(0, &nd) == GH_OK) {
 			snprintf(j->device, sizeof(j->device),

@@ -30,6 +30,7 @@ typedef struct {
 	char   hex[8][65];
 	char   asset[65];
 	char   cmd[8192];
+	int    http; /* node 4's HTTP port (with a model) */
 } mn_net;
 
 /* Accounts. */
@@ -151,10 +152,19 @@ mn_setup_model(mn_net *M, const char *model)
 	if (model != NULL) {
 		FILE *f = fopen(M->t.conf[4], "a");
 		CHECK(f != NULL);
+		/* A port none of the nodes (not started yet) will take. */
+		for (int k = 0; k < MN_NODES; k++) {
+			if (k == 0) {
+				M->http = tn_free_port();
+			}
+			if (M->http == M->t.port[k]) {
+				k = -1;
+			}
+		}
 		fprintf(f,
 		    "serve_model = %s\njob_threads = 1\n"
-		    "request_timeout_ms = 60000\n",
-		    model);
+		    "request_timeout_ms = 60000\nhttp_listen = 127.0.0.1:%d\n",
+		    model, M->http);
 		fclose(f);
 	}
 	for (int i = 0; i < MN_NODES; i++) {
@@ -681,6 +691,25 @@ TEST_T(market_net_metered_jobs, 600)
 	snprintf(
 	    want, sizeof(want), "\"drawn\":%llu,", (unsigned long long) a2);
 	CHECK_OK(mn_wait_lease(&M, 0, lease, want, 20000));
+
+	/* The provider's /metrics: its jobs kept it busy, its proofs and
+	 * revenue are counted. */
+	{
+		char *m = NULL;
+		char  v[64];
+		CHECK_EQ(
+		    th_sh(&m, "curl -s http://127.0.0.1:%d/metrics", M.http),
+		    0);
+		CHECK(m != NULL);
+		CHECK(
+		    field(m, "\ngpuhour_gpu_utilization_ratio", v, sizeof(v)));
+		CHECK(strtod(v, NULL) > 0);
+		CHECK(field(m, "\ngpuhour_proofs_total", v, sizeof(v)));
+		CHECK(strtoull(v, NULL, 10) >= 2);
+		CHECK(field(m, "\ngpuhour_revenue_micro_total", v, sizeof(v)));
+		CHECK(strtoull(v, NULL, 10) > 0);
+		free(m);
+	}
 
 	/* The auditor (node 6) checks every proof against its own replica:
 	 * recorded as PROOF entries, in the log under a checkpoint. */
