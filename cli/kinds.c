@@ -119,27 +119,7 @@ cli_kinds_loan_act(
 int
 cli_kinds_lot_consumes(ledger_store *s, ledger_entry *e, const ledger_id *lot)
 {
-	ledger_lot  l;
-	ledger_loan ln;
-	int         rv;
-
-	if ((rv = ledger_store_lot(s, lot, &l)) != GH_OK) {
-		return (rv);
-	}
-	e->nconsumes           = 1;
-	e->consumes[0].type    = LEDGER_OBJ_LOT;
-	e->consumes[0].id      = *lot;
-	e->consumes[0].version = l.version;
-	if (l.pledged) {
-		if ((rv = ledger_store_loan(s, &l.loan, &ln)) != GH_OK) {
-			return (rv);
-		}
-		e->nconsumes           = 2;
-		e->consumes[1].type    = LEDGER_OBJ_LOAN;
-		e->consumes[1].id      = l.loan;
-		e->consumes[1].version = ln.version;
-	}
-	return (GH_OK);
+	return (ledger_store_lot_consumes(s, e, lot));
 }
 
 /* ------------------------------------------------------------------ */
@@ -260,16 +240,6 @@ cli_kinds_lease_list(ledger_store *s, int json)
 	return (rv);
 }
 
-/* What a lot could claim now: floor((a(R - c) + r) / S). */
-static uint64_t
-cli_lot_accrued(const ledger_lot *l, const ledger_asset *as)
-{
-	gh_u128 acc
-	    = (gh_u128) l->amount * (as->paid_in - l->cursor) + l->carry;
-	acc /= as->supply;
-	return (acc > UINT64_MAX ? UINT64_MAX : (uint64_t) acc);
-}
-
 typedef struct {
 	const gh_hash *want;
 	uint64_t       time;
@@ -307,7 +277,7 @@ cli_loan_print(ledger_store *s, const ledger_id *id, const ledger_loan *ln,
 	    && ledger_store_asset(s, &l.asset, &as) == GH_OK) {
 		cli_find f;
 		gh_hash  ah;
-		accrued = cli_lot_accrued(&l, &as);
+		accrued = ledger_lot_accrued(&l, &as);
 		/* The lot's share of the asset's revenue over its whole
 		 * history, from the asset's registration to now. */
 		lot_rev
@@ -453,7 +423,7 @@ cli_asset_lot(void *arg, const ledger_id *id, const ledger_lot *l)
 		       "\"accrued\":%llu,\"pledged\":%s",
 		    c->first ? "" : ",", lh, hh,
 		    (unsigned long long) l->amount,
-		    (unsigned long long) cli_lot_accrued(l, c->as),
+		    (unsigned long long) ledger_lot_accrued(l, c->as),
 		    l->pledged ? "true" : "false");
 		if (l->pledged) {
 			printf(",\"loan\":\"%s\"", nh);
@@ -462,7 +432,7 @@ cli_asset_lot(void *arg, const ledger_id *id, const ledger_lot *l)
 	} else {
 		printf("%s %s %12llu %12llu%s%s\n", lh, hh,
 		    (unsigned long long) l->amount,
-		    (unsigned long long) cli_lot_accrued(l, c->as),
+		    (unsigned long long) ledger_lot_accrued(l, c->as),
 		    l->pledged ? " pledged to " : "", l->pledged ? nh : "");
 	}
 	c->first = 0;

@@ -14,6 +14,8 @@
 #include "cli/cli.h"
 #include "ledger/ledger.h"
 #include "cuda/cuda.h"
+#include "cli/devnet.h"
+#include "node/claims.h"
 #include "node/jobs.h"
 #include "node/leases.h"
 #include "node/node.h"
@@ -228,6 +230,7 @@ cli_node_run(const cli_node_args *a)
 	node_market     *mkt = NULL;
 	node_own        *own = NULL;
 	node_leases     *lss = NULL;
+	node_claims     *clm = NULL;
 	gh_ed_key       *key = NULL, *jkey = NULL;
 	node_jobs       *jobs = NULL;
 	node_jobs_config jc;
@@ -305,6 +308,19 @@ cli_node_run(const cli_node_args *a)
 		ex = cli_fail(rv, "leases in %s", c->data_dir);
 		goto out;
 	}
+	if (c->ledger && c->claim_key[0] != '\0') {
+		gh_acct_key *ck = NULL;
+		if ((rv = cli_devnet_account_key(c->claim_key,
+		         c->claim_key_pass_env[0] ? c->claim_key_pass_env
+		                                  : NULL,
+		         &ck))
+		        != GH_OK
+		    || (rv = node_claims_attach(n, c, led, ck, &clm))
+		        != GH_OK) {
+			ex = cli_fail(rv, "claim key %s", c->claim_key);
+			goto out;
+		}
+	}
 	memset(&jc, 0, sizeof(jc));
 	jc.model_path = a->serve_model != NULL ? a->serve_model
 	    : c->serve_model[0] != '\0'        ? c->serve_model
@@ -358,6 +374,7 @@ out:
 	node_close(n);
 	node_jobs_free(jobs);
 	gh_ed_key_free(jkey);
+	node_claims_free(clm);
 	node_leases_free(lss);
 	node_own_free(own);
 	node_market_free(mkt);

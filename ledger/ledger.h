@@ -799,6 +799,16 @@ int ledger_bundle_decode(const uint8_t *p, size_t n, ledger_bundle *out);
  * borrowed values valid for the call and return nonzero to stop.  Any
  * thread. */
 
+/*
+ * The objects a SHARE_TRANSFER or REVENUE_CLAIM on lot consumes, at
+ * their current versions, into e->consumes: the lot, and its loan while
+ * it is pledged.
+ */
+int ledger_store_lot_consumes(
+    ledger_store *s, ledger_entry *e, const ledger_id *lot);
+/* What a lot could claim now: floor((a (R - c) + r) / S).  Pure. */
+uint64_t ledger_lot_accrued(const ledger_lot *l, const ledger_asset *as);
+
 /* Every asset, in id order. */
 int ledger_store_assets(ledger_store *s,
     int (*fn)(void *arg, const ledger_id *id, const ledger_asset *a),

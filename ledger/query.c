@@ -173,3 +173,43 @@ ledger_store_checkpoint_get(
 	mdb_txn_abort(txn);
 	return (rv);
 }
+
+int
+ledger_store_lot_consumes(
+    ledger_store *s, ledger_entry *e, const ledger_id *lot)
+{
+	ledger_lot  l;
+	ledger_loan ln;
+	int         rv;
+
+	if ((rv = ledger_store_lot(s, lot, &l)) != GH_OK) {
+		return (rv);
+	}
+	e->nconsumes           = 1;
+	e->consumes[0].type    = LEDGER_OBJ_LOT;
+	e->consumes[0].id      = *lot;
+	e->consumes[0].version = l.version;
+	if (l.pledged) {
+		if ((rv = ledger_store_loan(s, &l.loan, &ln)) != GH_OK) {
+			return (rv);
+		}
+		e->nconsumes           = 2;
+		e->consumes[1].type    = LEDGER_OBJ_LOAN;
+		e->consumes[1].id      = l.loan;
+		e->consumes[1].version = ln.version;
+	}
+	return (GH_OK);
+}
+
+uint64_t
+ledger_lot_accrued(const ledger_lot *l, const ledger_asset *as)
+{
+	gh_u128 acc
+	    = (gh_u128) l->amount * (as->paid_in - l->cursor) + l->carry;
+
+	if (as->supply == 0) {
+		return (0);
+	}
+	acc /= as->supply;
+	return (acc > UINT64_MAX ? UINT64_MAX : (uint64_t) acc);
+}

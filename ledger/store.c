@@ -272,7 +272,8 @@ ledger_store_open(const char *datadir, const ledger_genesis *g,
 	    >= (int) sizeof(dir)) {
 		return (GH_ETOOLONG);
 	}
-	if ((rv = gh_mkdir_p(dir, 0700)) != GH_OK) {
+	if ((o == NULL || !o->read_only)
+	    && (rv = gh_mkdir_p(dir, 0700)) != GH_OK) {
 		return (rv);
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {

@@ -55,6 +55,12 @@ static const char node_config_help_text[]
       "                         with the CPU reference on a self-test at "
       "start;\n"
       "                         cpu or cuda to force one\n"
+      "  claim_key = PATH       an account key file: the node claims the\n"
+      "                         revenue of the lots that account holds by\n"
+      "                         itself (give it an account nothing else\n"
+      "                         signs with while the node runs)\n"
+      "  claim_key_passphrase_env = VAR  its passphrase variable\n"
+      "  claim_every_seconds = 3600  how often it looks\n"
       "  max_peers = 8          outbound connections kept\n"
       "  max_inbound = 128      inbound connections accepted\n"
       "  fanout = 3             peers each new gossip item is pushed to\n"
@@ -103,6 +109,7 @@ node_config_default(node_config *c)
 	c->draw_every_s        = 60;
 	c->receipt_every_s     = 10;
 	snprintf(c->backend, sizeof(c->backend), "auto");
+	c->claim_every_s = 3600;
 }
 
 static char *
@@ -219,6 +226,7 @@ node_cfg_set(node_config *c, const char *k, char *v)
 		{ "draw_every_seconds", &c->draw_every_s, 0, 86400 },
 		{ "receipt_every_seconds", &c->receipt_every_s, 0, 86400 },
 		{ "job_threads", &c->job_threads, 0, 1024 },
+		{ "claim_every_seconds", &c->claim_every_s, 1, 86400 * 30 },
 	};
 
 	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
@@ -270,6 +278,13 @@ node_cfg_set(node_config *c, const char *k, char *v)
 			return (GH_EINVAL);
 		}
 		return (node_cfg_str(c->backend, sizeof(c->backend), v));
+	}
+	if (strcmp(k, "claim_key") == 0) {
+		return (node_cfg_str(c->claim_key, sizeof(c->claim_key), v));
+	}
+	if (strcmp(k, "claim_key_passphrase_env") == 0) {
+		return (node_cfg_str(
+		    c->claim_key_pass_env, sizeof(c->claim_key_pass_env), v));
 	}
 	if (strcmp(k, "serve_model") == 0) {
 		return (

@@ -258,6 +258,11 @@ typedef struct {
 	/* "auto" (CUDA when a device is there and agrees with the CPU
 	 * reference on a self-test), "cpu" or "cuda". */
 	char backend[8];
+	/* claims.c: claim the revenue of the lots held by this key's
+	 * account every claim_every_s seconds (empty path: never). */
+	char     claim_key[1024];
+	char     claim_key_pass_env[64];
+	uint32_t claim_every_s;
 } node_config;
 
 /* Defaults for every field (paths empty). */

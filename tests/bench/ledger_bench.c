@@ -98,7 +98,7 @@ BENCH(ledger, ingest)
 	bn_work           w;
 	double            t0, t_ref, t_ing;
 	char              dir[512];
-	ledger_store_opts o = { 0, 0, 0 }; /* durable: fsync per commit */
+	ledger_store_opts o = { 0, 0, 0, 0 }; /* durable: fsync per commit */
 
 	memset(prev, 0, sizeof(prev));
 	if (fx_genesis(&f, 4) != GH_OK) {

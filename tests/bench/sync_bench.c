@@ -73,7 +73,7 @@ BENCH(network, sync)
 	int              *res               = calloc(SB_BATCH, sizeof(*res));
 	uint64_t          seq[FX_ACCTS + 1] = { 0 };
 	gh_hash           prev[FX_ACCTS + 1];
-	ledger_store_opts o     = { 0, 0, 0 };
+	ledger_store_opts o     = { 0, 0, 0, 0 };
 	double            t_ing = 0, t0, t_sync;
 	char             *text  = NULL;
 	uint64_t          got   = 0;

@@ -10,7 +10,7 @@ TEST_T(ledger_committee_conflicts_never_both_certified, 300)
 {
 	fx                f;
 	ledger_store     *vs[4]         = { NULL };
-	ledger_store_opts o             = { 0, 1, 1 };
+	ledger_store_opts o             = { 0, 1, 1, 0 };
 	ledger_cert      *ca            = calloc(1, sizeof(*ca));
 	uint64_t          rnd           = 12345;
 	int               certified_one = 0, proofs = 0;

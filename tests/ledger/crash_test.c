@@ -152,7 +152,7 @@ cr_child(const char *dir, int fd, uint64_t seed)
 		_exit(2);
 	}
 	{
-		ledger_store_opts o = { 0, 0, 0 }; /* durable */
+		ledger_store_opts o = { 0, 0, 0, 0 }; /* durable */
 		if (ledger_store_open(dir, &f[0].g, &o, &f[0].s) != GH_OK) {
 			_exit(3);
 		}

@@ -84,7 +84,7 @@ fx_genesis(fx *f, int nval)
 __attribute__((unused)) static int
 fx_open(fx *f, const char *dir)
 {
-	ledger_store_opts o = { 0, 0, 1 };
+	ledger_store_opts o = { 0, 0, 1, 0 };
 	return (ledger_store_open(dir, &f->g, &o, &f->s));
 }
 

@@ -535,7 +535,7 @@ TEST_T(ledger_order_independence_property, 600)
 		}
 		for (int ord = 0; ord < 8; ord++) {
 			ledger_store     *s              = NULL;
-			ledger_store_opts o              = { 0, 1, 1 };
+			ledger_store_opts o              = { 0, 1, 1, 0 };
 			int               next[NACC + 2] = { 0 };
 			int               done           = 0;
 			gh_hash           got;

@@ -451,7 +451,7 @@ TEST(ledger_store_reopen_and_wrong_network)
 TEST(ledger_store_map_full_is_an_error)
 {
 	fx                f;
-	ledger_store_opts o  = { 1 << 20, 1, 1 }; /* 1 MiB */
+	ledger_store_opts o  = { 1 << 20, 1, 1, 0 }; /* 1 MiB */
 	int               rv = GH_OK;
 
 	CHECK_OK(fx_genesis(&f, 1));

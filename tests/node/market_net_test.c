@@ -131,9 +131,10 @@ mn_wait_balance(mn_net *M, int who, uint64_t want, unsigned ms)
 	return (GH_ETIMEDOUT);
 }
 
-/* Starts the network; model (may be NULL) is served by node 4. */
+/* Starts the network; model (may be NULL) is served by node 4, extra4
+ * (may be NULL) is added to node 4's configuration. */
 static void
-mn_setup_model(mn_net *M, const char *model)
+mn_setup_model(mn_net *M, const char *model, const char *extra4)
 {
 	char out[4096];
 
@@ -167,6 +168,12 @@ mn_setup_model(mn_net *M, const char *model)
 		    model, M->http);
 		fclose(f);
 	}
+	if (extra4 != NULL) {
+		FILE *f = fopen(M->t.conf[4], "a");
+		CHECK(f != NULL);
+		fprintf(f, "%s\n", extra4);
+		fclose(f);
+	}
 	for (int i = 0; i < MN_NODES; i++) {
 		CHECK_OK(tn_start(&M->t, i));
 	}
@@ -186,7 +193,7 @@ mn_setup_model(mn_net *M, const char *model)
 static void
 mn_setup(mn_net *M)
 {
-	mn_setup_model(M, NULL);
+	mn_setup_model(M, NULL, NULL);
 }
 
 /* The lot of who on the asset, from `shares holders` at node. */
@@ -316,7 +323,14 @@ TEST_T(market_net_leases_and_revenue, 600)
 	uint64_t      t_open;
 	int           rc;
 
-	mn_setup(&M);
+	/* tn_setup is inside mn_setup: dave's key path is known first. */
+	{
+		char extra[PATH_MAX + 128];
+		snprintf(extra, sizeof(extra),
+		    "claim_key = %s/%s.key\nclaim_every_seconds = 1",
+		    th_tmpdir(), mn_names[DAVE]);
+		mn_setup_model(&M, NULL, extra);
+	}
 	mn_asset(&M);
 	CHECK_OK(mn_lot(&M, 4, ALICE, lot_a));
 
@@ -355,10 +369,10 @@ TEST_T(market_net_leases_and_revenue, 600)
 	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"state\":\"closed\"", 45000));
 	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"refunded\":30000", 5000));
 
-	/* Every holder claims. */
+	/* Every holder claims: alice and bob with the CLI, dave's by node
+	 * 4 on its own (its claim_key). */
 	mn_claim(&M, ALICE, lot_a, 4);
 	mn_claim(&M, BOB, lot_b, 2);
-	mn_claim(&M, DAVE, lot_d, 3);
 	CHECK_OK(mn_wait_balance(
 	    &M, ALICE, 1000000 + 30000 + 27300 + 46800, 30000));
 	CHECK_OK(
@@ -653,7 +667,7 @@ TEST_T(market_net_metered_jobs, 600)
 	CHECK_EQ(th_sh(NULL, "'%s' model make-test --out '%s' --type f16",
 	             th_bin(), model),
 	    0);
-	mn_setup_model(&M, model);
+	mn_setup_model(&M, model, NULL);
 	snprintf(args, sizeof(args),
 	    "wallet mint --key '%s' --to %s --amount 9000000", M.key[ISSUER],
 	    M.hex[CAROL]);
