@@ -36,6 +36,10 @@ static const char cli_loan_usage[]
       "would take to repay the rest.  Times are unix seconds or +S (from\n"
       "now); ids are 64 hex digits.\n"
       "\n"
+      "  --node CONFIG         instead of --datadir: a running node's\n"
+      "                        configuration; reads come from its store,\n"
+      "                        entries are signed here and certified by\n"
+      "                        the committee over the network\n"
       "  --key FILE            the lender's or borrower's account key\n"
       "  --passphrase-env VAR  the key's passphrase is in $VAR\n"
       "  --json                machine-readable output\n";
