@@ -299,6 +299,11 @@ typedef struct {
 	 * at EOS counts as complete). */
 	void (*progress)(void *arg, uint64_t done, uint64_t total);
 	void *progress_arg;
+	/* Cancellation (NULL: never), asked after every generated token
+	 * on attest_execute's thread: nonzero stops the job with
+	 * GH_ECANCELED. */
+	int (*cancelled)(void *arg);
+	void *cancel_arg;
 } attest_exec;
 
 /*

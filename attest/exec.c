@@ -89,6 +89,11 @@ attest_generate_p(const gpu_model *m, gpu_ctx *ctx, const int32_t *in,
 			pg->e->progress(pg->e->progress_arg,
 			    pg->base + (done ? n_predict : *n_out), pg->total);
 		}
+		if (pg != NULL && pg->e->cancelled != NULL
+		    && pg->e->cancelled(pg->e->cancel_arg)) {
+			rv = GH_ECANCELED;
+			goto out;
+		}
 		/* Commit the positions of the last forward pass. */
 		if (*n_out == 1) {
 			for (uint32_t p = 0; p < n_in; p++) {

@@ -56,6 +56,7 @@ typedef enum {
 	GH_EDEVICE,      /* accelerator device error */
 	GH_EBUSY,        /* resource busy */
 	GH_ELIMIT,       /* over a configured limit */
+	GH_ECANCELED,    /* cancelled by whoever asked for it */
 	GH_EINTERNAL,    /* a bug: an internal invariant failed */
 	GH_ERR_COUNT
 } gh_err;

@@ -26,6 +26,8 @@ static const char cli_job_usage[]
       "       gpuhour job share --to NODE-KEY-HEX --in TRANSCRIPT --out "
       "FILE\n"
       "       gpuhour job open --key FILE --in SEALED --out TRANSCRIPT\n"
+      "       gpuhour job cancel --provider HEX --job ID [--node CONFIG | "
+      "--data-dir DIR]\n"
       "JOB-OPTIONS: --lease HEX (--prompt TEXT ... | --file F) [-n N]\n"
       "             [--seed S] [--temp T] [--top-p P] [--top-k K]\n"
       "\n"
@@ -49,6 +51,10 @@ static const char cli_job_usage[]
       "           whose receipts the node signs, the node then pays the\n"
       "           attested device time (a receipt to the provider).\n"
       "share      re-encrypts a transcript to a third party's node key.\n"
+      "cancel     asks the provider's node, through the local node, to\n"
+      "           drop a waiting job or stop a running one (submit prints\n"
+      "           the job's id on stderr); the submit then fails with\n"
+      "           \"cancelled\".\n"
       "open       opens a shared transcript with a node key file.\n"
       "\n"
       "  --lease HEX      lease id (64 hex digits)\n"
@@ -90,6 +96,7 @@ enum {
 	OPT_TO,
 	OPT_TIMEOUT,
 	OPT_BACKEND,
+	OPT_JOB,
 };
 
 static const struct option cli_job_opts[] = {
@@ -113,6 +120,7 @@ static const struct option cli_job_opts[] = {
 	{ "to", required_argument, NULL, OPT_TO },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "job", required_argument, NULL, OPT_JOB },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -124,6 +132,7 @@ typedef struct {
 	const char *out;
 	const char *in;
 	const char *provider;
+	const char *jobid;
 	const char *node;
 	const char *datadir;
 	const char *to;
@@ -438,6 +447,42 @@ cli_job_datadir(const cli_job_args *a, char *out, size_t cap)
 	return (CLI_EXIT_OK);
 }
 
+/* cancel: the local node asks the provider's node to drop or stop a
+ * job it sent. */
+static int
+cli_job_cancel(cli_job_args *a)
+{
+	uint8_t req[64], *body = NULL;
+	size_t  blen = 0;
+	char    dir[PATH_MAX];
+	int     status = GH_EINTERNAL, ex, rv;
+
+	if (strlen(a->provider) != 64 || strlen(a->jobid) != 64
+	    || gh_hex_decode(a->provider, req, 32) != GH_OK
+	    || gh_hex_decode(a->jobid, req + 32, 32) != GH_OK) {
+		return (cli_usage_error(
+		    "job", "--provider and --job take 64 hex digits"));
+	}
+	if ((ex = cli_job_datadir(a, dir, sizeof(dir))) != CLI_EXIT_OK) {
+		return (ex);
+	}
+	rv = node_ctl_call(dir, "job-cancel", req, sizeof(req), a->timeout_ms,
+	    &status, &body, &blen);
+	free(body);
+	if (rv != GH_OK) {
+		fprintf(
+		    stderr, "gpuhour: node at %s: %s\n", dir, gh_strerror(rv));
+		return (CLI_EXIT_NODE);
+	}
+	if (status != GH_OK) {
+		return (cli_fail(status, "cancel job %s", a->jobid));
+	}
+	printf(a->json ? "{\"job\":\"%s\",\"cancelled\":true}\n"
+	               : "job %s cancelled\n",
+	    a->jobid);
+	return (CLI_EXIT_OK);
+}
+
 /*
  * The renter's answer to verified proofs: on a metered lease whose
  * receipts this node signs, the node pays the attested device time
@@ -524,6 +569,15 @@ cli_job_submit(cli_job_args *a)
 	}
 	memcpy(req, prov.b, 32);
 	memcpy(req + 32, sealed, sealedn);
+	{
+		/* Its id, for `job cancel`. */
+		gh_hash jid;
+		char    hex[65];
+		if (attest_job_id(&a->job, &jid) == GH_OK) {
+			gh_hex_encode(jid.b, 32, hex);
+			fprintf(stderr, "job %s\n", hex);
+		}
+	}
 	rv = node_ctl_call(dir, "job", req, 32 + sealedn, a->timeout_ms,
 	    &status, &body, &blen);
 	if (rv != GH_OK) {
@@ -550,9 +604,10 @@ cli_job_submit(cli_job_args *a)
 			ex = cli_fail(GH_EPROTO, "provider's reply");
 			goto out;
 		}
-		fprintf(stderr, "gpuhour: job refused by the provider: %.*s\n",
-		    (int) wl, (const char *) w);
-		ex = CLI_EXIT_AUTH;
+		fprintf(stderr, "gpuhour: job %s by the provider: %.*s\n",
+		    err == GH_ECANCELED ? "stopped" : "refused", (int) wl,
+		    (const char *) w);
+		ex = err == GH_ECANCELED ? CLI_EXIT_FAIL : CLI_EXIT_AUTH;
 		goto out;
 	}
 	{
@@ -790,6 +845,9 @@ cli_job_main(int argc, char **argv)
 			}
 			a.timeout_ms = (uint32_t) v;
 			break;
+		case OPT_JOB:
+			a.jobid = optarg;
+			break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "cpu") != 0
 			    && strcmp(optarg, "cuda") != 0) {
@@ -819,6 +877,13 @@ cli_job_main(int argc, char **argv)
 			    open ? "--key" : "--to"));
 		}
 		return (cli_job_share(&a, open));
+	}
+	if (strcmp(sub, "cancel") == 0) {
+		if (a.provider == NULL || a.jobid == NULL) {
+			return (cli_usage_error(
+			    "job", "cancel needs --provider and --job"));
+		}
+		return (cli_job_cancel(&a));
 	}
 	if (strcmp(sub, "run-local") != 0 && strcmp(sub, "submit") != 0) {
 		return (cli_usage_error("job", "unknown command '%s'", sub));

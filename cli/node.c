@@ -362,6 +362,7 @@ cli_node_run(const cli_node_args *a)
 		have_thr = 1;
 	}
 	rv = node_run(n);
+	node_jobs_stop(jobs);
 	node_ledger_stop(led);
 	node_market_free(mkt);
 	mkt = NULL;

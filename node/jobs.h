@@ -7,9 +7,13 @@
  * plaintext of the other's data except the provider, which runs it.
  * Prefix node_jobs_.  Imports base/, node/, attest/, cuda/.
  *
- * Threads: the handlers run on the node's worker thread; a job runs
- * there to completion (one job at a time per node and device), so the
- * node does not serve other traffic while a job runs.
+ * Threads: the handlers run on the node's worker thread; jobs run on a
+ * job thread of their own, one at a time per node and device, from a
+ * queue of at most 8 (then "busy"); the answer is sent from the worker
+ * thread when the job is done.  A renter's node may cancel a job it
+ * sent (request kind NODE_REQ_JOB_CANCEL, control command job-cancel):
+ * a waiting job is answered "cancelled" at once, a running one stops
+ * at its next token.
  */
 #ifndef GH_NODE_JOBS_H
 #define GH_NODE_JOBS_H
@@ -52,6 +56,9 @@ typedef struct {
  */
 int  node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
      node_jobs **out, char *err, size_t errcap);
+/* After node_run returns, before node_close: cancels the running job
+ * and joins the job thread.  NULL ok. */
+void node_jobs_stop(node_jobs *j);
 void node_jobs_free(node_jobs *j); /* NULL ok */
 /* The decode throughput measured at attach on the served model (16
  * single-token steps, wall clock), milli-tokens per second; 0 when the

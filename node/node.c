@@ -182,14 +182,19 @@ struct node {
 	node_out *outs;
 	uint32_t  nouts;
 
-	node_kind     kinds[NODE_KIND_MAX + 1];
-	int           has_kind[NODE_KIND_MAX + 1];
-	node_req_kind reqs[256];
-	int           has_req[256];
-	node_ctl_cmd  cmds[64];
-	uint32_t      ncmds;
-	node_inctx   *cur_ctl;
-	int           cur_deferred;
+	node_kind       kinds[NODE_KIND_MAX + 1];
+	int             has_kind[NODE_KIND_MAX + 1];
+	node_req_kind   reqs[256];
+	int             has_req[256];
+	node_ctl_cmd    cmds[64];
+	uint32_t        ncmds;
+	node_inctx     *cur_ctl;
+	int             cur_deferred;
+	node_inctx     *cur_req; /* the peer request being handled */
+	const node_env *cur_env;
+	int             cur_req_deferred;
+	/* node_post: callbacks from other threads, run by the worker. */
+	struct node_posted *phead, *ptail;
 
 	node_seen  *seen;
 	node_seen  *replay;
@@ -1765,8 +1770,14 @@ node_on_request(node *n, const node_env *e, int p)
 			node_peer_pen(n, p, NODE_PEN_OVERSIZE);
 			rv = GH_ETOOLONG;
 		} else {
-			rv = n->reqs[kind].handle(
-			    n->reqs[kind].arg, &e->from, body, blen, &w);
+			n->cur_env = e;
+			rv         = n->reqs[kind].handle(
+			            n->reqs[kind].arg, &e->from, body, blen, &w);
+			n->cur_env = NULL;
+			if (rv == GH_EPENDING && n->cur_req_deferred) {
+				gh_writer_free(&w);
+				return (NULL); /* node_req_finish answers */
+			}
 		}
 	} else if (!n->has_kind[kind] || n->kinds[kind].frontier == NULL) {
 		rv = GH_EUNSUPPORTED;
@@ -1961,6 +1972,95 @@ node_in_ctl(node *n, node_inctx *ic, nng_msg *msg)
 		return (m);
 	}
 	return (node_ctl_msg(GH_EUNSUPPORTED, NULL, 0));
+}
+
+/* Deferred peer replies and callbacks posted from other threads. */
+
+struct node_req_token {
+	node_inctx *ic;
+	gh_ed_pub   from;
+	gh_hash     hash;
+};
+
+typedef struct node_posted {
+	void (*fn)(void *arg);
+	void               *arg;
+	struct node_posted *next;
+} node_posted;
+
+void *
+node_req_defer(node *n)
+{
+	struct node_req_token *t;
+
+	if (n->cur_req == NULL || n->cur_env == NULL
+	    || (t = malloc(sizeof(*t))) == NULL) {
+		return (NULL);
+	}
+	t->ic               = n->cur_req;
+	t->from             = n->cur_env->from;
+	t->hash             = n->cur_env->hash;
+	n->cur_req_deferred = 1;
+	return (t);
+}
+
+void
+node_req_finish(
+    node *n, void *token, int status, const uint8_t *body, size_t len)
+{
+	struct node_req_token *t = token;
+	node_env               e;
+
+	memset(&e, 0, sizeof(e));
+	e.from = t->from;
+	e.hash = t->hash;
+	node_ic_reply(t->ic, node_reply(n, &e, status, body, len));
+	free(t);
+}
+
+int
+node_post(node *n, void (*fn)(void *arg), void *arg)
+{
+	node_posted *p = malloc(sizeof(*p));
+
+	if (p == NULL) {
+		return (GH_ENOMEM);
+	}
+	p->fn   = fn;
+	p->arg  = arg;
+	p->next = NULL;
+	pthread_mutex_lock(&n->mtx);
+	if (n->ptail != NULL) {
+		n->ptail->next = p;
+	} else {
+		n->phead = p;
+	}
+	n->ptail = p;
+	pthread_cond_signal(&n->cv);
+	pthread_mutex_unlock(&n->mtx);
+	return (GH_OK);
+}
+
+/* Worker: runs what was posted (returns whether anything was). */
+static int
+node_run_posted(node *n)
+{
+	node_posted *p;
+
+	pthread_mutex_lock(&n->mtx);
+	p        = n->phead;
+	n->phead = n->ptail = NULL;
+	pthread_mutex_unlock(&n->mtx);
+	if (p == NULL) {
+		return (0);
+	}
+	while (p != NULL) {
+		node_posted *next = p->next;
+		p->fn(p->arg);
+		free(p);
+		p = next;
+	}
+	return (1);
 }
 
 /* Built-in commands. */
@@ -2655,9 +2755,10 @@ node_run(node *n)
 		node_out   *o  = NULL;
 		int         stop;
 
+		(void) node_run_posted(n);
 		pthread_mutex_lock(&n->mtx);
 		if (n->qhead[0] == NULL && n->qhead[1] == NULL
-		    && n->dhead == NULL && !n->stop) {
+		    && n->dhead == NULL && n->phead == NULL && !n->stop) {
 			struct timespec ts;
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_nsec += NODE_TICK_MS * 1000000L;
@@ -2696,11 +2797,17 @@ node_run(node *n)
 		}
 		if (ic != NULL) {
 			nng_msg *msg = ic->msg;
-			nng_msg *rep = ic->ctl ? node_in_ctl(n, ic, msg)
-			                       : node_in_peer(n, msg);
-			ic->msg      = NULL;
+			nng_msg *rep;
+			n->cur_req          = ic->ctl ? NULL : ic;
+			n->cur_req_deferred = 0;
+			rep                 = ic->ctl ? node_in_ctl(n, ic, msg)
+			                              : node_in_peer(n, msg);
+			n->cur_req          = NULL;
+			ic->msg             = NULL;
 			nng_msg_free(msg);
-			if (!(ic->ctl && rep == NULL)) {
+			if (!(ic->ctl && rep == NULL)
+			    && !(!ic->ctl && rep == NULL
+			        && n->cur_req_deferred)) {
 				node_ic_reply(ic, rep);
 			}
 		}
@@ -2737,6 +2844,12 @@ node_close(node *n)
 	}
 	/* The HTTP server first: it answers what it still holds. */
 	node_http_close(n->http);
+	/* Posted callbacks never run now (their owners free their own). */
+	while (n->phead != NULL) {
+		node_posted *p = n->phead;
+		n->phead       = p->next;
+		free(p);
+	}
 	/* Closing the sockets aborts every aio; then the aios are freed
 	 * (which waits for their callbacks) before what they point to. */
 	if (n->rep_open) {

@@ -354,6 +354,7 @@ enum {
 	NODE_REQ_CERT  = 17, /* ledger: certificate submission */
 	NODE_REQ_LEASE = 32, /* market: lease traffic */
 	NODE_REQ_JOB   = 33, /* market: job traffic */
+	NODE_REQ_JOB_CANCEL = 34, /* market: cancel a job (its id) */
 };
 
 /* Called once on the worker thread with the outcome of node_request:
@@ -407,6 +408,19 @@ void node_close(node *n);
 void *node_ctl_defer(node *n);
 void  node_ctl_finish(
      node *n, void *token, int status, const uint8_t *body, size_t len);
+
+/*
+ * Worker thread only, inside a request handler (node_req_kind.handle):
+ * keeps the peer's request open (the handler then returns GH_EPENDING)
+ * and returns a token for node_req_finish, which must be called exactly
+ * once on the worker thread (NULL when out of memory: answer now).  The
+ * request holds one of the node's request contexts until then.
+ */
+void *node_req_defer(node *n);
+void  node_req_finish(
+     node *n, void *token, int status, const uint8_t *body, size_t len);
+/* Any thread: runs fn(arg) on the worker thread soon (GH_ENOMEM). */
+int node_post(node *n, void (*fn)(void *arg), void *arg);
 
 /* Worker thread only: publish a local item (validate, apply, push). */
 int node_publish(

@@ -158,3 +158,155 @@ TEST_T(node_job_over_the_network, 180)
 	CHECK_EQ(th_sh(NULL, "grep -r -a -q 'the cat sat' '%s'", t.dir[1]), 1);
 	tn_teardown(&t);
 }
+
+/* Submits a long job through node 1 in the background: its output and
+ * exit code go to files under dir (name.out, name.rc). */
+static void
+long_job(const tn_net *t, const char *prov, const char *model,
+    const char *lease, const char *name)
+{
+	static char cmd[8 * PATH_MAX];
+
+	snprintf(cmd, sizeof(cmd),
+	    "('%s' job submit --node '%s' --provider %s --model '%s' --lease "
+	    "%s --file '%s/prompts' -n 200 --timeout 120000 > '%s/%s.out' "
+	    "2>&1; echo $? > '%s/%s.rc') &",
+	    th_bin(), t->conf[1], prov, model, lease, t->root, t->root, name,
+	    t->root, name);
+	CHECK_EQ(system(cmd), 0);
+}
+
+/* The job id a background submit printed (waits for it). */
+static int
+job_id(const tn_net *t, const char *name, char id[65])
+{
+	uint64_t t0 = tn_now_ms();
+
+	do {
+		char   path[PATH_MAX + 32];
+		char  *p = NULL, *hit;
+		size_t n;
+		snprintf(path, sizeof(path), "%s/%s.out", t->root, name);
+		if (gh_file_read(path, 1 << 20, (uint8_t **) &p, &n)
+		    == GH_OK) {
+			p    = realloc(p, n + 1);
+			p[n] = '\0';
+			if ((hit = strstr(p, "job ")) != NULL
+			    && strlen(hit) >= 4 + 64) {
+				snprintf(id, 65, "%.64s", hit + 4);
+				free(p);
+				return (GH_OK);
+			}
+		}
+		free(p);
+		tn_sleep_ms(50);
+	} while (tn_now_ms() - t0 < 20000);
+	return (GH_ETIMEDOUT);
+}
+
+/* The exit code of a background submit (waits for it; -1: none). */
+static int
+job_rc(const tn_net *t, const char *name, unsigned ms)
+{
+	uint64_t t0 = tn_now_ms();
+	char     path[PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/%s.rc", t->root, name);
+	do {
+		uint8_t *p = NULL;
+		size_t   n;
+		if (gh_file_read(path, 64, &p, &n) == GH_OK && n > 0) {
+			int rc = atoi((const char *) p);
+			free(p);
+			return (rc);
+		}
+		free(p);
+		tn_sleep_ms(50);
+	} while (tn_now_ms() - t0 < ms);
+	return (-1);
+}
+
+TEST_T(node_job_cancel, 180)
+{
+	tn_net      t;
+	char        model[PATH_MAX], lease[65], prov[65], a[65], b[65];
+	char        path[PATH_MAX + 32], text[2048] = "";
+	char       *out = NULL;
+	const char *pargs[8];
+	uint8_t     l[32];
+	uint64_t    t0;
+	node_status s;
+
+	CHECK_OK(
+	    tn_setup(&t, th_tmpdir(), 2, 1, "request_timeout_ms = 120000"));
+	snprintf(model, sizeof(model), "%s/m15.gguf", th_tmpdir());
+	CHECK_EQ(th_sh(NULL, "'%s' model make-test --out '%s' --preset 15m",
+	             th_bin(), model),
+	    0);
+	/* 16 prompts x 200 tokens: several seconds on one thread. */
+	for (int i = 0; i < 16; i++) {
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+		    "prompt number %d about the market\n", i);
+	}
+	snprintf(path, sizeof(path), "%s/prompts", t.root);
+	CHECK_OK(tn_write(path, text));
+	memset(l, 0x5a, 32);
+	gh_hex_encode(l, 32, lease);
+	gh_hex_encode(t.pub[0].b, 32, prov);
+	pargs[0] = "--serve-model";
+	pargs[1] = model;
+	pargs[2] = "--accept-lease";
+	pargs[3] = lease;
+	pargs[4] = "--job-threads";
+	pargs[5] = "1";
+	pargs[6] = NULL;
+	CHECK_OK(start_with(&t, 0, pargs));
+	CHECK_OK(tn_start(&t, 1));
+	t0 = tn_now_ms();
+	while (tn_now_ms() - t0 < 20000
+	    && !(tn_status(&t, 1, &s) == GH_OK && s.peers_active > 0)) {
+		tn_sleep_ms(100);
+	}
+	/* Job a runs; job b waits behind it. */
+	long_job(&t, prov, model, lease, "a");
+	CHECK_OK(job_id(&t, "a", a));
+	tn_sleep_ms(500);
+	long_job(&t, prov, model, lease, "b");
+	CHECK_OK(job_id(&t, "b", b));
+	tn_sleep_ms(500);
+	/* b is dropped before it runs, a stops at its next token. */
+	CHECK_EQ(
+	    th_sh(&out, "'%s' job cancel --node '%s' --provider %s --job %s",
+	        th_bin(), t.conf[1], prov, b),
+	    0);
+	CHECK(strstr(out, "cancelled") != NULL);
+	free(out);
+	out = NULL;
+	CHECK_EQ(job_rc(&t, "b", 5000), 1);
+	t0 = tn_now_ms();
+	CHECK_EQ(
+	    th_sh(NULL, "'%s' job cancel --node '%s' --provider %s --job %s",
+	        th_bin(), t.conf[1], prov, a),
+	    0);
+	CHECK_EQ(job_rc(&t, "a", 5000), 1);
+	CHECK(tn_now_ms() - t0 < 5000);
+	CHECK_EQ(th_sh(&out, "cat '%s/a.out' '%s/b.out'", t.root, t.root), 0);
+	CHECK(strstr(out, "cancelled by the renter while it ran") != NULL);
+	CHECK(strstr(out, "cancelled by the renter before it ran") != NULL);
+	free(out);
+	out = NULL;
+	/* Cancelling again: no such job. */
+	CHECK_EQ(
+	    th_sh(NULL, "'%s' job cancel --node '%s' --provider %s --job %s",
+	        th_bin(), t.conf[1], prov, a),
+	    3);
+	/* The engine is free: a short job completes. */
+	CHECK_EQ(th_sh(&out,
+	             "'%s' job submit --node '%s' --provider %s --model '%s' "
+	             "--lease %s --prompt 'after the cancel' -n 8",
+	             th_bin(), t.conf[1], prov, model, lease),
+	    0);
+	CHECK(strstr(out, "prompt 0: ") != NULL);
+	free(out);
+	tn_teardown(&t);
+}
