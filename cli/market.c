@@ -310,13 +310,14 @@ cli_offer_print(const market_offer *o, int json, int first)
 			putchar(*p);
 		}
 		printf("\",\"memory_mib\":%llu,\"throughput\":%llu,"
-		       "\"price\":%llu,\"billing\":\"%s\",\"capacity\":%u,"
+		       "\"max_tokens\":%u,\"price\":%llu,\"billing\":\"%s\","
+		       "\"capacity\":%u,"
 		       "\"avail_from\":%llu,\"avail_until\":%llu,"
 		       "\"min_lease\":%llu,\"max_lease\":%llu,"
 		       "\"region\":\"%s\",\"models\":%u,\"expiry\":%llu}",
 		    (unsigned long long) o->memory_mib,
 		    (unsigned long long) o->throughput,
-		    (unsigned long long) o->price,
+		    (unsigned) o->max_tokens, (unsigned long long) o->price,
 		    o->billing == MARKET_BILLING_METERED ? "metered"
 		                                         : "reserved",
 		    (unsigned) o->capacity, (unsigned long long) o->avail_from,

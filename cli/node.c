@@ -328,6 +328,22 @@ cli_node_run(const cli_node_args *a)
 	jc.threads
 	    = a->job_threads > 0 ? a->job_threads : (int) c->job_threads;
 	jc.max_tokens = a->max_tokens;
+	if (jc.model_path != NULL && strcmp(c->backend, "cpu") != 0) {
+		/* A GPU is offered only when it agrees with the CPU. */
+		char why[256] = "";
+		rv            = gpu_cuda_available(why, sizeof(why));
+		if (rv == GH_OK) {
+			rv = gpu_backend_selftest(why, sizeof(why));
+		}
+		jc.cuda = rv == GH_OK;
+		if (rv != GH_OK && strcmp(c->backend, "cuda") == 0) {
+			ex = cli_fail(rv, "backend cuda: %s", why);
+			goto out;
+		}
+		fprintf(stderr, "gpuhour: jobs on the %s backend (%s)\n",
+		    jc.cuda ? "CUDA" : "CPU",
+		    jc.cuda ? "self-test passed" : why);
+	}
 	if (a->have_lease || lss == NULL) {
 		/* --accept-lease: that one lease only. */
 		jc.lease_ok  = cli_node_lease_ok;
@@ -345,7 +361,8 @@ cli_node_run(const cli_node_args *a)
 		goto out;
 	}
 	if (mkt != NULL) {
-		node_market_set_throughput(mkt, node_jobs_throughput(jobs));
+		node_market_set_engine(mkt, node_jobs_throughput(jobs),
+		    node_jobs_max_tokens(jobs));
 	}
 	/* The HTTP API reads the node's own ledger store and order book. */
 	if (c->http_listen[0] != '\0') {

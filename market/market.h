@@ -44,20 +44,23 @@ typedef struct {
 	char            gpu_model[MARKET_GPU_MODEL_MAX + 1];
 	uint64_t        memory_mib;
 	uint64_t        throughput; /* measured, milli-tokens per second */
-	uint64_t        price;      /* micro-units per GPU-hour */
-	uint8_t         billing;    /* market_billing */
-	uint32_t        capacity;   /* concurrent leases; 0 withdraws */
-	uint64_t        avail_from; /* unix seconds */
-	uint64_t        avail_until;
-	uint64_t        min_lease; /* seconds */
-	uint64_t        max_lease;
-	char            region[MARKET_REGION_MAX + 1];
-	uint32_t        n_models;
-	gh_hash         models[MARKET_MODELS_MAX];
-	char            energy_source[MARKET_ENERGY_MAX + 1]; /* "" = none */
-	uint64_t        power_price; /* micro-units per kWh; 0 = none */
-	uint64_t        expiry;      /* unix seconds */
-	gh_sig          sig;
+	/* Job limit: prompt + generated tokens per prompt the node runs
+	 * (its engine's context, or its configured limit); 0: no jobs. */
+	uint32_t max_tokens;
+	uint64_t price;      /* micro-units per GPU-hour */
+	uint8_t  billing;    /* market_billing */
+	uint32_t capacity;   /* concurrent leases; 0 withdraws */
+	uint64_t avail_from; /* unix seconds */
+	uint64_t avail_until;
+	uint64_t min_lease; /* seconds */
+	uint64_t max_lease;
+	char     region[MARKET_REGION_MAX + 1];
+	uint32_t n_models;
+	gh_hash  models[MARKET_MODELS_MAX];
+	char     energy_source[MARKET_ENERGY_MAX + 1]; /* "" = none */
+	uint64_t power_price; /* micro-units per kWh; 0 = none */
+	uint64_t expiry;      /* unix seconds */
+	gh_sig   sig;
 } market_offer;
 
 /* Encodes the whole offer, signature included.  *p is malloc'd. */

@@ -15,6 +15,7 @@ market_offer_put_body(gh_writer *w, const market_offer *o)
 	gh_put_cstr(w, MARKET_GPU_MODEL_MAX, o->gpu_model);
 	gh_put_u64(w, o->memory_mib);
 	gh_put_u64(w, o->throughput);
+	gh_put_u32(w, o->max_tokens);
 	gh_put_u64(w, o->price);
 	gh_put_u8(w, o->billing);
 	gh_put_u32(w, o->capacity);
@@ -89,6 +90,7 @@ market_offer_decode(const uint8_t *p, size_t n, market_offer *o)
 	        != GH_OK
 	    || (rv = gh_get_u64(&r, &o->memory_mib)) != GH_OK
 	    || (rv = gh_get_u64(&r, &o->throughput)) != GH_OK
+	    || (rv = gh_get_u32(&r, &o->max_tokens)) != GH_OK
 	    || (rv = gh_get_u64(&r, &o->price)) != GH_OK
 	    || (rv = gh_get_u8(&r, &o->billing)) != GH_OK
 	    || (rv = gh_get_u32(&r, &o->capacity)) != GH_OK

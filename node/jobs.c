@@ -52,22 +52,31 @@ struct node_jobs {
 	int             stop;
 };
 
-/* Every second: the share of the last minute spent on jobs. */
+/* The share of the last minute spent on jobs (the seconds ticked, and
+ * the current one so far), to /metrics. */
+static void
+node_jobs_util(node_jobs *j)
+{
+	uint64_t sum = j->busy_ns, span;
+
+	for (uint32_t i = 0; i < 60; i++) {
+		sum += j->sec[i];
+	}
+	span = (uint64_t) (j->ticks < 60 ? j->ticks + 1 : 60) * 1000000000ull;
+	node_metrics_set_utilization(node_metrics_of(j->n),
+	    (uint32_t) (sum >= span ? 1000000 : sum * 1000000 / span));
+}
+
+/* Every second: the second's job time joins the last minute's. */
 static void
 node_jobs_tick(void *arg)
 {
-	node_jobs *j   = arg;
-	uint64_t   sum = 0, span;
+	node_jobs *j = arg;
 
 	j->sec[j->ticks % 60] = j->busy_ns;
 	j->busy_ns            = 0;
 	j->ticks++;
-	for (uint32_t i = 0; i < 60; i++) {
-		sum += j->sec[i];
-	}
-	span = (uint64_t) (j->ticks < 60 ? j->ticks : 60) * 1000000000ull;
-	node_metrics_set_utilization(node_metrics_of(j->n),
-	    (uint32_t) (sum >= span ? 1000000 : sum * 1000000 / span));
+	node_jobs_util(j);
 }
 
 /* 16 decode steps after one prompt token, timed on the wall clock. */
@@ -97,6 +106,20 @@ uint64_t
 node_jobs_throughput(const node_jobs *j)
 {
 	return (j != NULL ? j->mtps : 0);
+}
+
+uint32_t
+node_jobs_max_tokens(const node_jobs *j)
+{
+	uint32_t ctx;
+
+	if (j == NULL || j->model == NULL) {
+		return (0);
+	}
+	ctx = gpu_model_info_get(j->model)->n_ctx;
+	return (j->exec.max_tokens > 0 && j->exec.max_tokens < ctx
+	        ? j->exec.max_tokens
+	        : ctx);
 }
 
 static int
@@ -174,6 +197,7 @@ node_jobs_answer(void *arg)
 		}
 	}
 	j->busy_ns += gh_mono_ns() - k->t0;
+	node_jobs_util(j);
 	gh_writer_free(&w);
 	free(res);
 	free(sealed);

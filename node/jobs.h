@@ -54,8 +54,8 @@ typedef struct {
  * node_jobs_free, also on error.  Main thread, after node_open and
  * before node_run; free after node_close.
  */
-int  node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
-     node_jobs **out, char *err, size_t errcap);
+int node_jobs_attach(node *n, const node_jobs_config *c, gh_ed_key *key,
+    node_jobs **out, char *err, size_t errcap);
 /* After node_run returns, before node_close: cancels the running job
  * and joins the job thread.  NULL ok. */
 void node_jobs_stop(node_jobs *j);
@@ -64,5 +64,9 @@ void node_jobs_free(node_jobs *j); /* NULL ok */
  * single-token steps, wall clock), milli-tokens per second; 0 when the
  * node serves no model. */
 uint64_t node_jobs_throughput(const node_jobs *j);
+/* The per-prompt token limit jobs run under (prompt + n_predict): the
+ * configured max_tokens, at most the model's context; 0 when the node
+ * serves no model. */
+uint32_t node_jobs_max_tokens(const node_jobs *j);
 
 #endif /* GH_NODE_JOBS_H */

@@ -29,6 +29,7 @@ struct node_market {
 	int           dirty;
 	uint64_t      dropped;    /* offers refused from gossip */
 	uint64_t      throughput; /* measured, milli-tokens/s; 0: none */
+	uint32_t      max_tokens; /* the jobs' per-prompt token limit */
 	struct {
 		gh_hash  id;
 		uint64_t us;
@@ -471,6 +472,7 @@ nm_ctl_publish(
 	(void) node_hw_describe(
 	    o->gpu_model, sizeof(o->gpu_model), &o->memory_mib, &gpu);
 	o->throughput  = m->throughput; /* measured here, never typed in */
+	o->max_tokens  = m->max_tokens;
 	o->price       = q.price;
 	o->billing     = q.billing;
 	o->capacity    = q.capacity;
@@ -632,9 +634,10 @@ nm_ctl_bind(void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 /* ------------------------------------------------------------------ */
 
 void
-node_market_set_throughput(node_market *m, uint64_t mtps)
+node_market_set_engine(node_market *m, uint64_t mtps, uint32_t max_tokens)
 {
 	m->throughput = mtps;
+	m->max_tokens = max_tokens;
 }
 
 int

@@ -349,11 +349,11 @@ typedef struct {
 
 /* Request kinds.  1..15 are the network's own. */
 enum {
-	NODE_REQ_PING  = 1,  /* echo: the body comes back */
-	NODE_REQ_VOTE  = 16, /* ledger: vote request */
-	NODE_REQ_CERT  = 17, /* ledger: certificate submission */
-	NODE_REQ_LEASE = 32, /* market: lease traffic */
-	NODE_REQ_JOB   = 33, /* market: job traffic */
+	NODE_REQ_PING       = 1,  /* echo: the body comes back */
+	NODE_REQ_VOTE       = 16, /* ledger: vote request */
+	NODE_REQ_CERT       = 17, /* ledger: certificate submission */
+	NODE_REQ_LEASE      = 32, /* market: lease traffic */
+	NODE_REQ_JOB        = 33, /* market: job traffic */
 	NODE_REQ_JOB_CANCEL = 34, /* market: cancel a job (its id) */
 };
 
@@ -631,9 +631,11 @@ int                        node_market_attach(
 /* After node_run returns: saves the book.  NULL ok. */
 void node_market_free(node_market *m);
 /* The decode throughput the node measured on its engine (milli-tokens
- * per second), put in its offers and asset registrations.  Main
+ * per second) and the per-prompt token limit its jobs run under, put
+ * in its offers (and the throughput in asset registrations).  Main
  * thread, before node_run. */
-void node_market_set_throughput(node_market *m, uint64_t mtps);
+void node_market_set_engine(
+    node_market *m, uint64_t mtps, uint32_t max_tokens);
 /* The node's order book (borrowed; read on the worker thread only),
  * for the HTTP API. */
 struct market_book *node_market_book(node_market *m);

@@ -678,6 +678,9 @@ TEST_T(market_net_metered_jobs, 600)
 		const char *o = mn_run(
 		    &M, &rc, "market list --node '%s' --json", M.t.conf[6]);
 		CHECK(strstr(o, "\"throughput\":0,") == NULL);
+		/* ... and the job limit it enforces (the test model's
+		 * context). */
+		CHECK(strstr(o, "\"max_tokens\":0,") == NULL);
 	}
 	/* 40 s metered at 360000000 per GPU-hour: 4000000 locked. */
 	snprintf(args, sizeof(args),
