@@ -393,27 +393,22 @@ node_jobs_done(void *arg, int err, const uint8_t *body, size_t n)
 	free(w);
 }
 
-/* Renter: "job" = provider key (32 bytes) then the sealed job. */
+/* Renter: forwards the body after the provider's key (32 bytes) as a
+ * request of kind to that provider; the CLI gets the answer. */
 static int
-node_jobs_ctl(
-    void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+node_jobs_forward(node *n, const uint8_t *req, size_t len, uint8_t kind)
 {
 	node_jobs_wait *w;
 	gh_ed_pub       pub;
 	int             rv;
 
-	(void) arg;
-	(void) out;
-	if (len <= 32) {
-		return (GH_EINVAL);
-	}
 	memcpy(pub.b, req, 32);
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
 		return (GH_ENOMEM);
 	}
 	w->n = n;
 	if ((rv = node_request(
-	         n, &pub, NODE_REQ_JOB, req + 32, len - 32, node_jobs_done, w))
+	         n, &pub, kind, req + 32, len - 32, node_jobs_done, w))
 	    != GH_OK) {
 		free(w);
 		return (rv);
@@ -422,33 +417,30 @@ node_jobs_ctl(
 	return (GH_EPENDING);
 }
 
+/* Renter: "job" = provider key (32 bytes) then the sealed job. */
+static int
+node_jobs_ctl(
+    void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	(void) arg;
+	(void) out;
+	if (len <= 32) {
+		return (GH_EINVAL);
+	}
+	return (node_jobs_forward(n, req, len, NODE_REQ_JOB));
+}
+
 /* Renter: "job-cancel" = provider key (32 bytes), job id (32). */
 static int
 node_jobs_ctl_cancel(
     void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
 {
-	node_jobs_wait *w;
-	gh_ed_pub       pub;
-	int             rv;
-
 	(void) arg;
 	(void) out;
 	if (len != 64) {
 		return (GH_EINVAL);
 	}
-	memcpy(pub.b, req, 32);
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		return (GH_ENOMEM);
-	}
-	w->n = n;
-	if ((rv = node_request(n, &pub, NODE_REQ_JOB_CANCEL, req + 32, 32,
-	         node_jobs_done, w))
-	    != GH_OK) {
-		free(w);
-		return (rv);
-	}
-	w->token = node_ctl_defer(n);
-	return (GH_EPENDING);
+	return (node_jobs_forward(n, req, len, NODE_REQ_JOB_CANCEL));
 }
 
 void

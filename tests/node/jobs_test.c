@@ -62,17 +62,49 @@ start_with(tn_net *t, int i, const char *const *extra)
 	return (GH_ETIMEDOUT);
 }
 
-TEST_T(node_job_over_the_network, 180)
+/* Node 0 serves model and accepts the lease 5a..5a only; node 1 is the
+ * renter's, connected to it.  lease and prov (hex) are filled. */
+static int
+jt_start(tn_net *t, const char *model, char lease[65], char prov[65])
 {
-	tn_net      t;
-	char       *out = NULL;
-	char        model[PATH_MAX], lease[65], other[65], prov[65];
-	char        tr[PATH_MAX];
-	uint8_t     l[32];
-	int         rc = -1;
 	const char *pargs[8];
+	uint8_t     l[32];
 	node_status s;
 	uint64_t    t0;
+	int         rv;
+
+	memset(l, 0x5a, 32);
+	gh_hex_encode(l, 32, lease);
+	gh_hex_encode(t->pub[0].b, 32, prov);
+	pargs[0] = "--serve-model";
+	pargs[1] = model;
+	pargs[2] = "--accept-lease";
+	pargs[3] = lease;
+	pargs[4] = "--job-threads";
+	pargs[5] = "1";
+	pargs[6] = NULL;
+	if ((rv = start_with(t, 0, pargs)) != GH_OK
+	    || (rv = tn_start(t, 1)) != GH_OK) {
+		return (rv);
+	}
+	t0 = tn_now_ms();
+	while (tn_now_ms() - t0 < 20000) {
+		if (tn_status(t, 1, &s) == GH_OK && s.peers_active > 0) {
+			return (GH_OK);
+		}
+		tn_sleep_ms(100);
+	}
+	return (GH_ETIMEDOUT);
+}
+
+TEST_T(node_job_over_the_network, 180)
+{
+	tn_net  t;
+	char   *out = NULL;
+	char    model[PATH_MAX], lease[65], other[65], prov[65];
+	char    tr[PATH_MAX];
+	uint8_t l[32];
+	int     rc = -1;
 
 	CHECK_OK(
 	    tn_setup(&t, th_tmpdir(), 2, 1, "request_timeout_ms = 20000\n"));
@@ -81,28 +113,9 @@ TEST_T(node_job_over_the_network, 180)
 	CHECK_EQ(th_sh(NULL, "'%s' model make-test --out '%s' --type f16",
 	             th_bin(), model),
 	    0);
-	memset(l, 0x5a, 32);
-	gh_hex_encode(l, 32, lease);
 	memset(l, 0x5b, 32);
 	gh_hex_encode(l, 32, other);
-	gh_hex_encode(t.pub[0].b, 32, prov);
-	pargs[0] = "--serve-model";
-	pargs[1] = model;
-	pargs[2] = "--accept-lease";
-	pargs[3] = lease;
-	pargs[4] = "--job-threads";
-	pargs[5] = "1";
-	pargs[6] = NULL;
-	CHECK_OK(start_with(&t, 0, pargs));
-	CHECK_OK(tn_start(&t, 1));
-	/* wait until the renter is connected to the provider */
-	t0 = tn_now_ms();
-	while (tn_now_ms() - t0 < 20000) {
-		if (tn_status(&t, 1, &s) == GH_OK && s.peers_active > 0) {
-			break;
-		}
-		tn_sleep_ms(100);
-	}
+	CHECK_OK(jt_start(&t, model, lease, prov));
 	for (int tries = 0; tries < 50; tries++) {
 		free(out);
 		out = NULL;
@@ -228,14 +241,11 @@ job_rc(const tn_net *t, const char *name, unsigned ms)
 
 TEST_T(node_job_cancel, 180)
 {
-	tn_net      t;
-	char        model[PATH_MAX], lease[65], prov[65], a[65], b[65];
-	char        path[PATH_MAX + 32], text[2048] = "";
-	char       *out = NULL;
-	const char *pargs[8];
-	uint8_t     l[32];
-	uint64_t    t0;
-	node_status s;
+	tn_net   t;
+	char     model[PATH_MAX], lease[65], prov[65], a[65], b[65];
+	char     path[PATH_MAX + 32], text[2048] = "";
+	char    *out = NULL;
+	uint64_t t0;
 
 	CHECK_OK(
 	    tn_setup(&t, th_tmpdir(), 2, 1, "request_timeout_ms = 120000"));
@@ -250,23 +260,7 @@ TEST_T(node_job_cancel, 180)
 	}
 	snprintf(path, sizeof(path), "%s/prompts", t.root);
 	CHECK_OK(tn_write(path, text));
-	memset(l, 0x5a, 32);
-	gh_hex_encode(l, 32, lease);
-	gh_hex_encode(t.pub[0].b, 32, prov);
-	pargs[0] = "--serve-model";
-	pargs[1] = model;
-	pargs[2] = "--accept-lease";
-	pargs[3] = lease;
-	pargs[4] = "--job-threads";
-	pargs[5] = "1";
-	pargs[6] = NULL;
-	CHECK_OK(start_with(&t, 0, pargs));
-	CHECK_OK(tn_start(&t, 1));
-	t0 = tn_now_ms();
-	while (tn_now_ms() - t0 < 20000
-	    && !(tn_status(&t, 1, &s) == GH_OK && s.peers_active > 0)) {
-		tn_sleep_ms(100);
-	}
+	CHECK_OK(jt_start(&t, model, lease, prov));
 	/* Job a runs; job b waits behind it. */
 	long_job(&t, prov, model, lease, "a");
 	CHECK_OK(job_id(&t, "a", a));

@@ -262,6 +262,22 @@ mn_claim(mn_net *M, int who, const char *lot, int at)
 	CHECK_EQ(mn_submit(M, out, sizeof(out), args, at), 0);
 }
 
+/* who moves amount shares of lot to `to`; the new lot's id in nl. */
+static void
+mn_share(
+    mn_net *M, int who, const char *lot, int to, uint64_t amount, char nl[65])
+{
+	char out[4096];
+	char args[12288];
+
+	snprintf(args, sizeof(args),
+	    "shares transfer --key '%s' --lot %s --to %s --amount %llu",
+	    M->key[who], lot, M->hex[to], (unsigned long long) amount);
+	CHECK_EQ(mn_submit(M, out, sizeof(out), args, 4), 0);
+	nl[0] = '\0';
+	CHECK(field(out, "lot ", nl, 65));
+}
+
 static void
 mn_verify_all(mn_net *M)
 {
@@ -335,11 +351,7 @@ TEST_T(market_net_leases_and_revenue, 600)
 	CHECK_OK(mn_lot(&M, 4, ALICE, lot_a));
 
 	/* Alice sells 30% to bob (bob pays 30000 for them). */
-	snprintf(args, sizeof(args),
-	    "shares transfer --key '%s' --lot %s --to %s --amount 300",
-	    M.key[ALICE], lot_a, M.hex[BOB]);
-	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
-	CHECK(field(out, "lot ", lot_b, sizeof(lot_b)));
+	mn_share(&M, ALICE, lot_a, BOB, 300, lot_b);
 	snprintf(args, sizeof(args),
 	    "wallet transfer --key '%s' --to %s --amount 30000", M.key[BOB],
 	    M.hex[ALICE]);
@@ -355,11 +367,7 @@ TEST_T(market_net_leases_and_revenue, 600)
 	mn_pay(&M, 5, lease, 40000);
 	CHECK_OK(mn_wait_lease(&M, 5, lease, "\"drawn\":40000", 20000));
 	/* Mid-lease, alice sells 10% more to dave. */
-	snprintf(args, sizeof(args),
-	    "shares transfer --key '%s' --lot %s --to %s --amount 100",
-	    M.key[ALICE], lot_a, M.hex[DAVE]);
-	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
-	CHECK(field(out, "lot ", lot_d, sizeof(lot_d)));
+	mn_share(&M, ALICE, lot_a, DAVE, 100, lot_d);
 	/* Receipt 2: 120000 -> draw 80000: fee 2000, pool 78000 (alice
 	 * 600: 46800, bob 300: 23400, dave 100: 7800). */
 	mn_pay(&M, 5, lease, 120000);
@@ -529,11 +537,7 @@ TEST_T(market_net_loans, 600)
 	CHECK_OK(mn_lot(&M, 4, ALICE, lot_a));
 	/* Alice splits off 50% of the shares into a lot of her own, and
 	 * pledges it: the lender lends 25000 for 30000 due. */
-	snprintf(args, sizeof(args),
-	    "shares transfer --key '%s' --lot %s --to %s --amount 500",
-	    M.key[ALICE], lot_a, M.hex[ALICE]);
-	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 4), 0);
-	CHECK(field(out, "lot ", lot_p, sizeof(lot_p)));
+	mn_share(&M, ALICE, lot_a, ALICE, 500, lot_p);
 	mn_loan_offer(&M, ALICE, lot_p, 25000, 30000, 60, 600, loan);
 	/* Only the named borrower may take it. */
 	(void) mn_run(&M, &rc, "loan take --key '%s' %s --node '%s'",
