@@ -39,7 +39,7 @@ static const char *const gh_err_strings[GH_ERR_COUNT] = {
 	[GH_EDEVICE]      = "device error",
 	[GH_EBUSY]        = "busy",
 	[GH_ELIMIT]       = "over a limit",
-	[GH_ECANCELED]  = "cancelled",
+	[GH_ECANCELED]    = "cancelled",
 	[GH_EINTERNAL]    = "internal error",
 };
 
