@@ -51,9 +51,24 @@ node_own_cb(void *arg, int status, const gh_hash *h, uint32_t votes)
 	node_own     *o = arg;
 	node_own_item it;
 	int           recovered = o->recovering;
+	uint64_t      seq       = 0;
 
 	o->busy       = 0;
 	o->recovering = 0;
+	/* The seq this entry holds: the queue head's, or the pending
+	 * file's (read before the file goes). */
+	if (!recovered && o->count > 0) {
+		seq = o->q[o->head].e.seq;
+	} else {
+		ledger_entry e;
+		uint8_t     *p = NULL;
+		size_t       n;
+		if (gh_file_read(o->pending, LEDGER_ENTRY_MAX, &p, &n) == GH_OK
+		    && ledger_entry_decode(p, n, &e) == GH_OK) {
+			seq = e.seq;
+		}
+		free(p);
+	}
 	if (status == GH_OK || votes == 0) {
 		/* Applied, or refused by every validator: nobody holds a
 		 * vote for it, so the next entry may take its seq. */
@@ -64,19 +79,8 @@ node_own_cb(void *arg, int status, const gh_hash *h, uint32_t votes)
 		    "votes=%u",
 		    gh_strerror(status), (unsigned) votes);
 	}
-	if (status == GH_OK) {
-		ledger_entry e;
-		uint8_t     *p = NULL;
-		size_t       n;
-		/* The seq this hash holds (the pending file's or ours). */
-		if (!recovered && o->count > 0) {
-			o->last_seq = o->q[o->head].e.seq;
-		} else if (gh_file_read(o->pending, LEDGER_ENTRY_MAX, &p, &n)
-		        == GH_OK
-		    && ledger_entry_decode(p, n, &e) == GH_OK) {
-			o->last_seq = e.seq;
-		}
-		free(p);
+	if (status == GH_OK && seq > o->last_seq) {
+		o->last_seq  = seq;
 		o->last_head = *h;
 	}
 	if (!recovered && o->count > 0) {
