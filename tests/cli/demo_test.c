@@ -1,5 +1,5 @@
-/* demo_test.c - `gpuhour demo` runs the whole story and leaves nothing
- * behind. */
+/* demo_test.c - `gpuhour demo` runs the whole story on real nodes and
+ * leaves nothing behind: no folder, no node process. */
 #include <stdlib.h>
 
 #include "tests/harness.h"
@@ -11,7 +11,18 @@ TEST_T(demo_runs_every_step_and_cleans_up, 600)
 	CHECK_EQ(th_sh(&out, "TMPDIR=%s %s demo", th_tmpdir(), th_bin()), 0);
 	CHECK(
 	    strstr(out, "demo: every step held; audit verdict: ok.") != NULL);
-	CHECK(strstr(out, "included in the log") != NULL);
+	/* The auditor's node found the proof in its own replica. */
+	CHECK(strstr(out, "included in the node's ledger") != NULL);
+	/* Seven nodes replayed their ledgers. */
+	{
+		int         n = 0;
+		const char *p = out;
+		while ((p = strstr(p, "ledger verified")) != NULL) {
+			n++;
+			p++;
+		}
+		CHECK_EQ(n, 7);
+	}
 	CHECK(strstr(out, "MISMATCH") == NULL);
 	CHECK(strstr(out, "(as computed)") != NULL);
 	free(out);
