@@ -47,7 +47,8 @@ static const char cli_node_usage[]
       "  announce   publish a signed test announcement (gossiped to all)\n"
       "  messages   announcements this node holds, with arrival times\n"
       "  ping       a request/response round trip to a connected peer\n"
-      "  wait-sync  wait until the ledger has caught up: at least\n"
+      "  wait-sync  wait (also for a node still starting) until the\n"
+      "             ledger has caught up: at least\n"
       "             --min-peers (default 1) active peers and a height\n"
       "             that has not moved for --settle seconds (default\n"
       "             two sync intervals + 1 s, from the config; 11 s with\n"
@@ -740,9 +741,31 @@ cli_node_wait_sync(const cli_node_args *a)
 		}
 	}
 	limit_ns = (uint64_t) a->timeout_s * 1000000000ULL;
-	moved    = t0;
-	bar      = cli_progress_new(
-	         "syncing ledger", CLI_PROGRESS_COUNT, 0, a->json);
+	/* A node just started may not answer yet: wait for its control
+	 * socket (within the timeout) before the first look. */
+	{
+		char dir[PATH_MAX];
+		if ((ex = cli_node_datadir(a, dir, sizeof(dir)))
+		    != CLI_EXIT_OK) {
+			return (ex);
+		}
+		for (;;) {
+			uint8_t *b = NULL;
+			size_t   bl;
+			int      status;
+			int      rv = node_ctl_call(
+			         dir, "status", NULL, 0, 2000, &status, &b, &bl);
+			free(b);
+			if (rv == GH_OK || gh_mono_ns() - t0 >= limit_ns) {
+				break;
+			}
+			struct timespec ts = { 0, 200000000L };
+			nanosleep(&ts, NULL);
+		}
+	}
+	moved = t0;
+	bar   = cli_progress_new(
+	      "syncing ledger", CLI_PROGRESS_COUNT, 0, a->json);
 	for (;;) {
 		uint64_t now;
 		if ((ex = cli_node_sync_poll(a, &li, &st)) != CLI_EXIT_OK) {
