@@ -11,7 +11,11 @@
  * order, and floating-point contraction stays off (-std=c17).  For
  * instruction-level parallelism, chunk j of 16 elements (or Q8_0 block
  * j) accumulates into accumulator j % 4; the four are summed as
- * (a0 + a1) + (a2 + a3) before the lanes.
+ * (a0 + a1) + (a2 + a3) before the lanes.  A Q8_0 block is the one
+ * place with fused multiply-adds, written out (fmaf in the generic
+ * variant, which rounds once like the instruction): lane by lane
+ * u = q0 * x0, u = fma(q1, x1, u), acc = fma(scale, u, acc).  Variants
+ * that use fma instructions need the CPU to have them.
  */
 #include <math.h>
 #include <omp.h>
@@ -40,7 +44,7 @@ typedef void (*cpu_matmul_fn)(const gpu_mat *const *m, float *const *out,
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #pragma GCC push_options
-#pragma GCC target("avx2,f16c")
+#pragma GCC target("avx2,fma,f16c")
 #define CPU_SFX(name) name##_avx2
 #define CPU_AVX2
 #include "cuda/cpu_kern.h"
@@ -48,7 +52,7 @@ typedef void (*cpu_matmul_fn)(const gpu_mat *const *m, float *const *out,
 #undef CPU_SFX
 #pragma GCC pop_options
 #pragma GCC push_options
-#pragma GCC target("avx512f,f16c")
+#pragma GCC target("avx512f,fma,f16c")
 #define CPU_SFX(name) name##_avx512
 #define CPU_AVX512
 #include "cuda/cpu_kern.h"
@@ -72,12 +76,13 @@ cpu_pick(void)
 	__builtin_cpu_init();
 	if ((want == NULL || strcmp(want, "avx512") == 0)
 	    && __builtin_cpu_supports("avx512f")
+	    && __builtin_cpu_supports("fma")
 	    && __builtin_cpu_supports("f16c")) {
 		return (cpu_matmul_avx512);
 	}
 	if ((want == NULL || strcmp(want, "avx2") == 0
 	        || strcmp(want, "avx512") == 0)
-	    && __builtin_cpu_supports("avx2")
+	    && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
 	    && __builtin_cpu_supports("f16c")) {
 		return (cpu_matmul_avx2);
 	}

@@ -1,112 +1,175 @@
 /*
  * cpu_kern.h - private to cpu.c, which includes it once per
  * instruction set with CPU_SFX(name) naming that variant (and CPU_AVX2
- * or CPU_AVX512 defined for the exact int8 -> float conversions).  No
- * include guard on purpose.
+ * or CPU_AVX512 defined for the exact int8 -> float conversions and
+ * the fused multiply-adds of Q8_0).  No include guard on purpose.
  */
 #ifndef GPU_CPU_KERN_TYPES
 #define GPU_CPU_KERN_TYPES
 typedef float v16f __attribute__((vector_size(64)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
 
 #endif
 
 /* Vectors travel by pointer: by value they would change the ABI
  * between the instruction-set clones. */
-static inline __attribute__((always_inline)) float
-CPU_SFX(cpu_reduce)(
-    const v16f *a0, const v16f *a1, const v16f *a2, const v16f *a3)
-{
-	v16f  acc = (*a0 + *a1) + (*a2 + *a3);
-	float t[16];
 
-	memcpy(t, &acc, sizeof(t));
-	for (int w = 8; w >= 1; w /= 2) {
-		for (int l = 0; l < w; l++) {
-			t[l] = t[l] + t[l + w];
-		}
-	}
-	return (t[0]);
+/* The four accumulators as (a0 + a1) + (a2 + a3), then the 16 lanes
+ * as a fixed tree: lane l + 8 into lane l, then l + 4, l + 2, l + 1.
+ * The halves are vector adds in registers, never a store and narrower
+ * reloads (a stall on some CPUs). */
+static inline __attribute__((always_inline)) float
+CPU_SFX(cpu_reduce)(const v16f *a)
+{
+	v16f acc = (a[0] + a[1]) + (a[2] + a[3]);
+	v8f  s8  = __builtin_shufflevector(acc, acc, 0, 1, 2, 3, 4, 5, 6, 7)
+	    + __builtin_shufflevector(acc, acc, 8, 9, 10, 11, 12, 13, 14, 15);
+	v4f s4 = __builtin_shufflevector(s8, s8, 0, 1, 2, 3)
+	    + __builtin_shufflevector(s8, s8, 4, 5, 6, 7);
+	float s20 = s4[0] + s4[2], s21 = s4[1] + s4[3];
+
+	return (s20 + s21);
 }
 
-/* acc += w[0..16) * x[0..16) */
 static inline __attribute__((always_inline)) void
-CPU_SFX(cpu_mac)(v16f *acc, const float *w, const float *x)
+CPU_SFX(cpu_zero)(v16f *a, int n)
 {
-	v16f a, b;
-	memcpy(&a, w, sizeof(a));
-	memcpy(&b, x, sizeof(b));
-	*acc = *acc + a * b;
+#pragma GCC unroll 16
+	for (int i = 0; i < n; i++) {
+		a[i] = (v16f) { 0 };
+	}
+}
+
+static inline __attribute__((always_inline)) void
+CPU_SFX(cpu_load)(v16f *v, const float *x)
+{
+	memcpy(v, x, sizeof(*v));
+}
+
+/* Asks for the n cache lines CPU_PREFETCH bytes past p (a prefetch
+ * never faults; the address is made as an integer, as it may lie past
+ * the end of the weights).  The hardware prefetchers start late on
+ * each new matrix and lose the stream behind the arithmetic of Q8_0. */
+#define CPU_PREFETCH 4096
+static inline __attribute__((always_inline)) void
+CPU_SFX(cpu_prefetch)(const void *p, int n)
+{
+	uintptr_t a = (uintptr_t) p + CPU_PREFETCH;
+
+#pragma GCC unroll 4
+	for (int i = 0; i < n; i++) {
+		__builtin_prefetch(
+		    (const void *) (a + 64 * (uintptr_t) i), 0, 3);
+	}
+}
+
+/* acc += w[0..16) * x */
+static inline __attribute__((always_inline)) void
+CPU_SFX(cpu_mac)(v16f *acc, const float *w, const v16f *x)
+{
+	v16f v;
+	CPU_SFX(cpu_load)(&v, w);
+	*acc = *acc + v * *x;
 }
 
 static inline __attribute__((always_inline)) void
 CPU_SFX(cpu_mac_f16)(v16f *acc, const uint8_t *w, const float *x)
 {
 	float t[16];
+#pragma GCC unroll 16
 	for (int l = 0; l < 16; l++) {
 		t[l] = gpu_h2f((uint16_t) (w[2 * l] | w[2 * l + 1] << 8));
 	}
-	CPU_SFX(cpu_mac)(acc, t, x);
+	v16f xv;
+	CPU_SFX(cpu_load)(&xv, x);
+	CPU_SFX(cpu_mac)(acc, t, &xv);
 }
 
-/* One Q8_0 block: lanes sum q*x over the block's two halves, then the
- * block's scale multiplies that. */
+/* One Q8_0 block (x0, x1 its 32 inputs), lane by lane: u = q0 * x0,
+ * u = fma(q1, x1, u), acc = fma(d, u, acc) with d the block's scale.
+ * Each fma rounds once, in every variant. */
 static inline __attribute__((always_inline)) void
-CPU_SFX(cpu_mac_q8)(v16f *acc, const uint8_t *q, const float *x)
+CPU_SFX(cpu_mac_q8)(
+    v16f *acc, const uint8_t *q, const v16f *x0, const v16f *x1)
 {
-#if defined(CPU_AVX512) || defined(CPU_AVX2)
-	float d = _cvtsh_ss((unsigned short) (q[0] | q[1] << 8));
-#else
-	float  d = gpu_h2f((uint16_t) (q[0] | q[1] << 8));
-#endif
-	v16f f0, f1, x0, x1;
+	uint16_t h;
 
+	memcpy(&h, q, sizeof(h));
 #if defined(CPU_AVX512)
+	__m512 d  = _mm512_cvtph_ps(_mm256_set1_epi16((short) h));
 	__m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
 	    _mm_loadu_si128((const __m128i *) (const void *) (q + 2))));
 	__m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
 	    _mm_loadu_si128((const __m128i *) (const void *) (q + 18))));
-	memcpy(&f0, &c0, sizeof(f0));
-	memcpy(&f1, &c1, sizeof(f1));
+	__m512 xa, xb, ac;
+	memcpy(&xa, x0, sizeof(xa));
+	memcpy(&xb, x1, sizeof(xb));
+	memcpy(&ac, acc, sizeof(ac));
+	__m512 u = _mm512_mul_ps(c0, xa);
+	u        = _mm512_fmadd_ps(c1, xb, u);
+	ac       = _mm512_fmadd_ps(d, u, ac);
+	memcpy(acc, &ac, sizeof(ac));
 #elif defined(CPU_AVX2)
-	__m256 c[4];
+	__m256 d = _mm256_cvtph_ps(_mm_set1_epi16((short) h));
+	__m256 c[4], xa[2], xb[2], ac[2];
+	memcpy(xa, x0, sizeof(xa));
+	memcpy(xb, x1, sizeof(xb));
+	memcpy(ac, acc, sizeof(ac));
+#pragma GCC unroll 16
 	for (int k = 0; k < 4; k++) {
 		c[k] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(
 		    (const __m128i *) (const void *) (q + 2 + 8 * k))));
 	}
-	memcpy(&f0, &c[0], sizeof(f0));
-	memcpy(&f1, &c[2], sizeof(f1));
-#else
-	float t0[16], t1[16];
-	for (int l = 0; l < 16; l++) {
-		t0[l] = (float) (int8_t) q[2 + l];
-		t1[l] = (float) (int8_t) q[18 + l];
+#pragma GCC unroll 16
+	for (int k = 0; k < 2; k++) {
+		__m256 u = _mm256_mul_ps(c[k], xa[k]);
+		u        = _mm256_fmadd_ps(c[2 + k], xb[k], u);
+		ac[k]    = _mm256_fmadd_ps(d, u, ac[k]);
 	}
-	memcpy(&f0, t0, sizeof(f0));
-	memcpy(&f1, t1, sizeof(f1));
+	memcpy(acc, ac, sizeof(ac));
+#else
+	float d = gpu_h2f(h), a[16], xa[16], xb[16];
+	memcpy(a, acc, sizeof(a));
+	memcpy(xa, x0, sizeof(xa));
+	memcpy(xb, x1, sizeof(xb));
+	for (int l = 0; l < 16; l++) {
+		float u = (float) (int8_t) q[2 + l] * xa[l];
+		u       = fmaf((float) (int8_t) q[18 + l], xb[l], u);
+		a[l]    = fmaf(d, u, a[l]);
+	}
+	memcpy(acc, a, sizeof(a));
 #endif
-	memcpy(&x0, x, sizeof(x0));
-	memcpy(&x1, x + 16, sizeof(x1));
-	*acc = *acc + d * (f0 * x0 + f1 * x1);
 }
 
-/* Chunk j of 16 elements goes into accumulator j % 4. */
+/* Chunk j of 16 elements goes into accumulator j % 4 (constant
+ * indices keep the accumulators in registers); the elements after
+ * the last chunk are added in order after the lanes. */
 static inline __attribute__((always_inline)) float
 CPU_SFX(cpu_dot_f32)(const float *w, const float *x, uint32_t n)
 {
-	v16f     a[4] = { { 0 }, { 0 }, { 0 }, { 0 } };
-	uint32_t i = 0, j = 0;
+	v16f     a[4], xv;
+	uint32_t i = 0, left;
 	float    s;
 
+	CPU_SFX(cpu_zero)(a, 4);
 	for (; i + 64 <= n; i += 64) {
-		CPU_SFX(cpu_mac)(&a[0], w + i, x + i);
-		CPU_SFX(cpu_mac)(&a[1], w + i + 16, x + i + 16);
-		CPU_SFX(cpu_mac)(&a[2], w + i + 32, x + i + 32);
-		CPU_SFX(cpu_mac)(&a[3], w + i + 48, x + i + 48);
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			CPU_SFX(cpu_load)(&xv, x + i + 16 * k);
+			CPU_SFX(cpu_mac)(&a[k], w + i + 16 * k, &xv);
+		}
 	}
-	for (; i + 16 <= n; i += 16, j++) {
-		CPU_SFX(cpu_mac)(&a[j], w + i, x + i);
+	left = (n - i) / 16;
+#pragma GCC unroll 3
+	for (int k = 0; k < 3; k++) {
+		if (left > (uint32_t) k) {
+			CPU_SFX(cpu_load)(&xv, x + i + 16 * k);
+			CPU_SFX(cpu_mac)(&a[k], w + i + 16 * k, &xv);
+		}
 	}
-	s = CPU_SFX(cpu_reduce)(&a[0], &a[1], &a[2], &a[3]);
+	i += 16 * left;
+	s = CPU_SFX(cpu_reduce)(a);
 	for (; i < n; i++) {
 		s = s + w[i] * x[i];
 	}
@@ -116,20 +179,28 @@ CPU_SFX(cpu_dot_f32)(const float *w, const float *x, uint32_t n)
 static inline __attribute__((always_inline)) float
 CPU_SFX(cpu_dot_f16)(const uint8_t *w, const float *x, uint32_t n)
 {
-	v16f     a[4] = { { 0 }, { 0 }, { 0 }, { 0 } };
-	uint32_t i = 0, j = 0;
+	v16f     a[4];
+	uint32_t i = 0, left;
 	float    s;
 
+	CPU_SFX(cpu_zero)(a, 4);
 	for (; i + 64 <= n; i += 64) {
-		CPU_SFX(cpu_mac_f16)(&a[0], w + 2 * i, x + i);
-		CPU_SFX(cpu_mac_f16)(&a[1], w + 2 * (i + 16), x + i + 16);
-		CPU_SFX(cpu_mac_f16)(&a[2], w + 2 * (i + 32), x + i + 32);
-		CPU_SFX(cpu_mac_f16)(&a[3], w + 2 * (i + 48), x + i + 48);
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			CPU_SFX(cpu_mac_f16)
+			(&a[k], w + 2 * (i + 16 * k), x + i + 16 * k);
+		}
 	}
-	for (; i + 16 <= n; i += 16, j++) {
-		CPU_SFX(cpu_mac_f16)(&a[j], w + 2 * i, x + i);
+	left = (n - i) / 16;
+#pragma GCC unroll 3
+	for (int k = 0; k < 3; k++) {
+		if (left > (uint32_t) k) {
+			CPU_SFX(cpu_mac_f16)
+			(&a[k], w + 2 * (i + 16 * k), x + i + 16 * k);
+		}
 	}
-	s = CPU_SFX(cpu_reduce)(&a[0], &a[1], &a[2], &a[3]);
+	i += 16 * left;
+	s = CPU_SFX(cpu_reduce)(a);
 	for (; i < n; i++) {
 		s = s
 		    + gpu_h2f((uint16_t) (w[2 * i] | w[2 * i + 1] << 8))
@@ -142,23 +213,35 @@ CPU_SFX(cpu_dot_f16)(const uint8_t *w, const float *x, uint32_t n)
 static inline __attribute__((always_inline)) float
 CPU_SFX(cpu_dot_q8_0)(const uint8_t *w, const float *x, uint32_t n)
 {
-	v16f     a[4] = { { 0 }, { 0 }, { 0 }, { 0 } };
-	uint32_t nb = n / GPU_Q8_0_BLOCK, b = 0, j = 0;
+	v16f     a[4], x0, x1;
+	uint32_t nb = n / GPU_Q8_0_BLOCK, b = 0, left;
 
+	CPU_SFX(cpu_zero)(a, 4);
 	for (; b + 4 <= nb; b += 4) {
-		const uint8_t *q  = w + (size_t) b * GPU_Q8_0_BYTES;
-		const float   *xb = x + b * GPU_Q8_0_BLOCK;
-		CPU_SFX(cpu_mac_q8)(&a[0], q, xb);
-		CPU_SFX(cpu_mac_q8)(&a[1], q + GPU_Q8_0_BYTES, xb + 32);
-		CPU_SFX(cpu_mac_q8)(&a[2], q + 2 * GPU_Q8_0_BYTES, xb + 64);
-		CPU_SFX(cpu_mac_q8)(&a[3], q + 3 * GPU_Q8_0_BYTES, xb + 96);
+		CPU_SFX(cpu_prefetch)(w + (size_t) b * GPU_Q8_0_BYTES, 3);
+#pragma GCC unroll 4
+		for (int k = 0; k < 4; k++) {
+			const float *xb = x + (b + k) * GPU_Q8_0_BLOCK;
+			CPU_SFX(cpu_load)(&x0, xb);
+			CPU_SFX(cpu_load)(&x1, xb + 16);
+			CPU_SFX(cpu_mac_q8)
+			(&a[k], w + (size_t) (b + k) * GPU_Q8_0_BYTES, &x0,
+			    &x1);
+		}
 	}
-	for (; b < nb; b++, j++) {
-		CPU_SFX(cpu_mac_q8)
-		(&a[j], w + (size_t) b * GPU_Q8_0_BYTES,
-		    x + b * GPU_Q8_0_BLOCK);
+	left = nb - b;
+#pragma GCC unroll 3
+	for (int k = 0; k < 3; k++) {
+		if (left > (uint32_t) k) {
+			const float *xb = x + (b + k) * GPU_Q8_0_BLOCK;
+			CPU_SFX(cpu_load)(&x0, xb);
+			CPU_SFX(cpu_load)(&x1, xb + 16);
+			CPU_SFX(cpu_mac_q8)
+			(&a[k], w + (size_t) (b + k) * GPU_Q8_0_BYTES, &x0,
+			    &x1);
+		}
 	}
-	return (CPU_SFX(cpu_reduce)(&a[0], &a[1], &a[2], &a[3]));
+	return (CPU_SFX(cpu_reduce)(a));
 }
 
 static inline __attribute__((always_inline)) float
@@ -180,9 +263,11 @@ CPU_SFX(cpu_dot)(const gpu_mat *m, uint32_t row, const float *x)
 /*
  * For each of the nm matrices (same cols): out[i][t * rows_i + r] =
  * dot(row r of m[i], x[t * cols ..]) for t < nt.  One parallel loop
- * over the rows of all of them (fewer fork/joins per layer); each
- * output is still one thread's dot product, so the split between
- * threads changes no bit.
+ * over the rows of all of them (fewer fork/joins per layer), one
+ * contiguous range of rows per thread (one sequential stream each,
+ * which the hardware prefetchers follow best); each output is still
+ * one thread's dot product, so the split between threads changes no
+ * bit.
  */
 static void
 CPU_SFX(cpu_matmul)(const gpu_mat *const *m, float *const *out, int nm,
