@@ -357,11 +357,11 @@ TEST_T(market_net_leases_and_revenue, 600)
 	    M.hex[ALICE]);
 	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 2), 0);
 
-	/* Carol leases it for 30 s through node 5: 150000 locked; node 5's
+	/* Carol leases it for 45 s through node 5: 225000 locked; node 5's
 	 * key signs the receipts. */
 	t_open = tn_now_ms();
-	mn_open(&M, 5, CAROL, 30, 18000000, lease);
-	CHECK_OK(mn_wait_lease(&M, 5, lease, "\"escrow\":150000", 20000));
+	mn_open(&M, 5, CAROL, 45, 18000000, lease);
+	CHECK_OK(mn_wait_lease(&M, 5, lease, "\"escrow\":225000", 20000));
 	/* Receipt 1: 40000 -> the provider draws it: fee 1000, pool 39000
 	 * (alice 700 shares: 27300, bob 300: 11700). */
 	mn_pay(&M, 5, lease, 40000);
@@ -372,10 +372,10 @@ TEST_T(market_net_leases_and_revenue, 600)
 	 * 600: 46800, bob 300: 23400, dave 100: 7800). */
 	mn_pay(&M, 5, lease, 120000);
 	CHECK_OK(mn_wait_lease(&M, 4, lease, "\"drawn\":120000", 20000));
-	CHECK(tn_now_ms() - t_open < 30000); /* both draws inside the lease */
+	CHECK(tn_now_ms() - t_open < 45000); /* both draws inside the lease */
 	/* At expiry the provider closes: the 30000 never drawn go back. */
-	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"state\":\"closed\"", 45000));
-	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"refunded\":30000", 5000));
+	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"state\":\"closed\"", 60000));
+	CHECK_OK(mn_wait_lease(&M, 6, lease, "\"refunded\":105000", 5000));
 
 	/* Every holder claims: alice and bob with the CLI, dave's by node
 	 * 4 on its own (its claim_key). */
@@ -414,9 +414,9 @@ TEST_T(market_net_race_and_vanishing, 600)
 		static char cmd[65536];
 		snprintf(cmd, sizeof(cmd),
 		    "('%s' lease open --node '%s' --key '%s' --asset %s "
-		    "--seconds 20 --price 18000000 > '%s/l1' 2>&1 &"
+		    "--seconds 30 --price 18000000 > '%s/l1' 2>&1 &"
 		    " '%s' lease open --node '%s' --key '%s' --asset %s "
-		    "--seconds 20 --price 18000000 > '%s/l2' 2>&1; wait)",
+		    "--seconds 30 --price 18000000 > '%s/l2' 2>&1; wait)",
 		    th_bin(), M.t.conf[5], M.key[CAROL], M.asset, M.t.root,
 		    th_bin(), M.t.conf[6], M.key[ERIN], M.asset, M.t.root);
 		CHECK_EQ(system(cmd), 0);
@@ -425,7 +425,7 @@ TEST_T(market_net_race_and_vanishing, 600)
 		snprintf(cmd, sizeof(cmd), "cat '%s/l2'", M.t.root);
 		CHECK(field(sh1(&rc, cmd), "lease ", l2, sizeof(l2)));
 	}
-	t_exp = tn_now_ms() + 20000;
+	t_exp = tn_now_ms() + 30000;
 	/* Exactly one is closed at zero with a full refund. */
 	{
 		uint64_t t0 = tn_now_ms();
@@ -445,7 +445,7 @@ TEST_T(market_net_race_and_vanishing, 600)
 		refused    = c1 ? l1 : l2;
 		who_served = c1 ? ERIN : CAROL;
 	}
-	CHECK_OK(mn_wait_lease(&M, 0, refused, "\"refunded\":100000", 5000));
+	CHECK_OK(mn_wait_lease(&M, 0, refused, "\"refunded\":150000", 5000));
 	CHECK_OK(mn_wait_lease(&M, 0, served, "\"state\":\"active\"", 5000));
 	/* The loser got all of its 100000 back. */
 	CHECK_OK(mn_wait_balance(
@@ -459,12 +459,14 @@ TEST_T(market_net_race_and_vanishing, 600)
 	snprintf(args, sizeof(args), "lease expire --key '%s' --lease %s",
 	    M.key[who_served], served);
 	(void) mn_run(&M, &rc, "%s --node '%s'", args, M.t.conf[0]);
-	CHECK(rc != 0);
+	if (tn_now_ms() + 1000 < t_exp + MN_GRACE * 1000) {
+		CHECK(rc != 0); /* (a slow machine may be past it already) */
+	}
 	while (tn_now_ms() < t_exp + (MN_GRACE + MN_MARGIN + 1) * 1000) {
 		tn_sleep_ms(250);
 	}
 	CHECK_EQ(mn_submit(&M, out, sizeof(out), args, 0), 0);
-	CHECK_OK(mn_wait_lease(&M, 1, served, "\"refunded\":60000", 20000));
+	CHECK_OK(mn_wait_lease(&M, 1, served, "\"refunded\":110000", 20000));
 	CHECK_OK(mn_wait_balance(&M, who_served, 1000000 - 40000, 20000));
 
 	/* The provider comes back; erin leases again, pays twice through
@@ -472,13 +474,13 @@ TEST_T(market_net_race_and_vanishing, 600)
 	 * last receipt. */
 	CHECK_OK(tn_start(&M.t, 4));
 	CHECK_OK(tn_wait_peers(&M.t, 4, 3, 30000));
-	mn_open(&M, 6, ERIN, 15, 18000000, l3);
+	mn_open(&M, 6, ERIN, 25, 18000000, l3);
 	mn_pay(&M, 6, l3, 40000);
 	mn_pay(&M, 6, l3, 70000);
 	CHECK(tn_stop(&M.t, 6, SIGKILL) == -1);
 	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"state\":\"closed\"", 40000));
 	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"drawn\":70000", 5000));
-	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"refunded\":5000", 5000));
+	CHECK_OK(mn_wait_lease(&M, 0, l3, "\"refunded\":55000", 5000));
 	{
 		/* Erin: lost 40000 on l1/l2 if she won the race, then 70000.
 		 */
@@ -512,13 +514,13 @@ mn_loan_offer(mn_net *M, int lot_owner, const char *lot, uint64_t amount,
 	CHECK_EQ(strlen(loan), 64);
 }
 
-/* A 10 s lease by carol paid 40000: fee 1000, 39000 into the pool. */
+/* A 15 s lease by carol paid 40000: fee 1000, 39000 into the pool. */
 static void
 mn_lease_40k(mn_net *M)
 {
 	char lease[65];
 
-	mn_open(M, 5, CAROL, 10, 18000000, lease);
+	mn_open(M, 5, CAROL, 15, 18000000, lease);
 	mn_pay(M, 5, lease, 40000);
 	CHECK_OK(mn_wait_lease(M, 5, lease, "\"drawn\":40000", 20000));
 	CHECK_OK(mn_wait_lease(M, 5, lease, "\"state\":\"closed\"", 30000));
