@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "cli/cli.h"
 #include "cli/netcli.h"
 
 int
@@ -82,6 +84,122 @@ cli_net_account(
 	return (rv);
 }
 
+/* <home>/pending/<author hex>.entry: the account entry handed to a
+ * node and not yet known applied. */
+static int
+cli_net_pending_path(const uint8_t author[32], char *out, size_t cap)
+{
+	char home[PATH_MAX], hex[65];
+	int  rv;
+
+	if ((rv = cli_home(home, sizeof(home))) != GH_OK) {
+		return (rv);
+	}
+	gh_hex_encode(author, 32, hex);
+	if (snprintf(out, cap, "%s/pending/%s.entry", home, hex)
+	    >= (int) cap) {
+		return (GH_ETOOLONG);
+	}
+	return (GH_OK);
+}
+
+/* Hands encoded entry bytes to the node; *h is its hash. */
+static int
+cli_net_hand(const char *config, const uint8_t *p, size_t n, gh_hash *h)
+{
+	uint8_t *b = NULL;
+	size_t   bl;
+	int      rv;
+
+	rv = cli_net_call(config, "ledger-submit", p, n, 60000, &b, &bl);
+	if (rv == GH_OK && (bl != 32 || memcmp(b, h->b, 32) != 0)) {
+		rv = GH_EPROTO;
+	}
+	free(b);
+	return (rv);
+}
+
+int
+cli_net_resume(const char *config, const uint8_t author[32], uint64_t next)
+{
+	char         path[PATH_MAX + 96];
+	uint8_t     *p = NULL;
+	size_t       n;
+	ledger_entry e;
+	gh_hash      h;
+	int          rv;
+
+	if (cli_net_pending_path(author, path, sizeof(path)) != GH_OK
+	    || gh_file_read(path, LEDGER_ENTRY_MAX, &p, &n) != GH_OK) {
+		return (GH_OK); /* nothing waiting */
+	}
+	if (ledger_entry_decode(p, n, &e) != GH_OK
+	    || memcmp(e.author, author, 32) != 0 || e.seq != next) {
+		/* Applied since (or not ours): nothing to finish. */
+		(void) unlink(path);
+		free(p);
+		return (GH_OK);
+	}
+	ledger_entry_hash(&e, &h);
+	fprintf(stderr,
+	    "gpuhour: completing an earlier %s entry (seq %llu) first\n",
+	    ledger_kind_name(e.kind), (unsigned long long) e.seq);
+	rv = cli_net_hand(config, p, n, &h);
+	free(p);
+	if (rv == GH_OK) {
+		(void) unlink(path);
+		return (
+		    GH_EEXIST); /* done: the caller reads the chain again */
+	}
+	if (rv != GH_ECLOSED && rv != GH_ETIMEDOUT && rv != GH_EQUORUM
+	    && rv != GH_ECONFLICT && rv != GH_EFROZEN) {
+		/* Refused by the rules before any vote: the position is
+		 * free again. */
+		(void) unlink(path);
+		return (GH_EEXIST);
+	}
+	fprintf(stderr,
+	    "gpuhour: an earlier entry at this position is still waiting "
+	    "for votes (%s); try again\n",
+	    gh_strerror(rv));
+	return (rv);
+}
+
+int
+cli_net_hand_signed(const char *config, const ledger_entry *e, gh_hash *h)
+{
+	char     path[PATH_MAX + 96], dir[PATH_MAX + 96];
+	uint8_t *p = NULL;
+	size_t   n;
+	int      rv, keep;
+
+	if ((rv = ledger_entry_encode(e, &p, &n)) != GH_OK) {
+		return (rv);
+	}
+	ledger_entry_hash(e, h);
+	/* Kept until the node has it, so that a retry resubmits this
+	 * entry rather than signing a second one for the same seq (an
+	 * equivocation). */
+	if ((rv = cli_net_pending_path(e->author, path, sizeof(path)))
+	    == GH_OK) {
+		snprintf(dir, sizeof(dir), "%s", path);
+		*strrchr(dir, '/') = '\0';
+		if ((rv = gh_mkdir_p(dir, 0700)) == GH_OK) {
+			rv = gh_file_write_atomic(path, p, n, 0600);
+		}
+	}
+	if (rv == GH_OK) {
+		rv   = cli_net_hand(config, p, n, h);
+		keep = rv == GH_ECLOSED || rv == GH_ETIMEDOUT
+		    || rv == GH_EQUORUM || rv == GH_ECONFLICT;
+		if (!keep) {
+			(void) unlink(path);
+		}
+	}
+	free(p);
+	return (rv);
+}
+
 int
 cli_net_prepare(
     const char *config, const gh_acct_key *k, int kind, ledger_entry *e)
@@ -95,9 +213,20 @@ cli_net_prepare(
 	if ((rv = cli_net_info(config, &info)) != GH_OK) {
 		return (rv);
 	}
-	rv = cli_net_account(config, pub.b, 0, &a);
-	if (rv != GH_OK && rv != GH_ENOENT) {
-		return (rv);
+	for (int tries = 0; tries < 3; tries++) {
+		rv = cli_net_account(config, pub.b, 0, &a);
+		if (rv != GH_OK && rv != GH_ENOENT) {
+			return (rv);
+		}
+		if (rv == GH_ENOENT) {
+			memset(&a, 0, sizeof(a));
+		}
+		if ((rv = cli_net_resume(config, pub.b, a.seq + 1)) == GH_OK) {
+			break;
+		}
+		if (rv != GH_EEXIST) {
+			return (rv);
+		}
 	}
 	memset(e, 0, sizeof(*e));
 	e->kind   = (uint8_t) kind;
@@ -114,20 +243,10 @@ int
 cli_net_submit(
     const char *config, ledger_entry *e, const gh_acct_key *k, gh_hash *h)
 {
-	uint8_t *p = NULL, *b = NULL;
-	size_t   n, bl;
-	int      rv;
+	int rv;
 
-	if ((rv = ledger_entry_sign_account(e, k)) != GH_OK
-	    || (rv = ledger_entry_encode(e, &p, &n)) != GH_OK) {
+	if ((rv = ledger_entry_sign_account(e, k)) != GH_OK) {
 		return (rv);
 	}
-	ledger_entry_hash(e, h);
-	rv = cli_net_call(config, "ledger-submit", p, n, 60000, &b, &bl);
-	if (rv == GH_OK && (bl != 32 || memcmp(b, h->b, 32) != 0)) {
-		rv = GH_EPROTO;
-	}
-	free(p);
-	free(b);
-	return (rv);
+	return (cli_net_hand_signed(config, e, h));
 }

@@ -24,5 +24,21 @@ int cli_net_prepare(
  * applied there (bounded); *h is the entry hash. */
 int cli_net_submit(
     const char *config, ledger_entry *e, const gh_acct_key *k, gh_hash *h);
+/*
+ * The same for an entry already signed.  The entry is kept in
+ * $GPUHOUR_HOME/pending/ until the node has it; when votes did not
+ * come (closed, timed out, too few) it stays, and the next command by
+ * that account resubmits it instead of signing a second entry for the
+ * same position (which validators would take as an equivocation).
+ */
+int cli_net_hand_signed(const char *config, const ledger_entry *e, gh_hash *h);
+/*
+ * Before preparing the entry at position next of author's chain:
+ * resubmits a kept entry for that position.  GH_OK when none waits,
+ * GH_EEXIST when one was completed (or refused for good: read the
+ * chain again), else why it still waits (the command stops).
+ */
+int cli_net_resume(
+    const char *config, const uint8_t author[32], uint64_t next);
 
 #endif

@@ -258,7 +258,7 @@ gen_loan_op(fx *f, history *h, uint64_t *rnd, int op, uint64_t t, int *skip)
 		return (GH_OK);
 	}
 	kind = 0;
-	for (int tries = 0; tries < 8 && kind == 0; tries++) {
+	for (int tries = 0; tries < 32 && kind == 0; tries++) {
 		id = ids.id[th_rand(rnd) % (uint64_t) ids.n];
 		ledger_store_loan(f->s, &id, &ln);
 		if (ledger_store_lot(f->s, &ln.lot, &l) != GH_OK) {

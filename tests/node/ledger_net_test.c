@@ -580,3 +580,83 @@ TEST_T(ledger_net_hostile_certificates, 300)
 	hostile_close(&v);
 	tn_teardown(&L.t);
 }
+
+/* A submission that got too few votes is kept and completed by the
+ * account's next command: never a second entry for the same position
+ * (the validators would take that as an equivocation and freeze the
+ * account). */
+TEST_T(ledger_net_retry_never_equivocates, 300)
+{
+	static ln_net L;
+	char          args[2 * PATH_MAX + 256];
+	char         *out  = NULL;
+	uint64_t      live = 0x1full; /* nodes 0..4 */
+	int           rc;
+
+	CHECK_OK(ln_setup(&L));
+	setenv("GPUHOUR_HOME", L.t.root, 1); /* the CLI's pending folder */
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(tn_start(&L.t, i));
+	}
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(tn_wait_peers(&L.t, i, 4, 30000));
+	}
+	/* Two of four validators down: no quorum. */
+	CHECK(tn_stop(&L.t, 2, SIGKILL) == -1);
+	CHECK(tn_stop(&L.t, 3, SIGKILL) == -1);
+	rc = th_sh(&out,
+	    "'%s' wallet mint --node '%s' --key '%s' --to %s --amount 500 "
+	    "2>&1",
+	    th_bin(), L.t.conf[4], L.issuer, L.ahex);
+	CHECK(rc != 0);
+	free(out);
+	out = NULL;
+	CHECK_EQ(th_sh(NULL, "ls '%s'/pending/*.entry", L.t.root), 0);
+	/* Back to quorum: the next mint completes the kept one first. */
+	CHECK_OK(tn_start(&L.t, 2));
+	CHECK_OK(tn_start(&L.t, 3));
+	for (int i = 0; i < 5; i++) {
+		CHECK_OK(tn_wait_peers(&L.t, i, 4, 30000));
+	}
+	live = 0x1full;
+	snprintf(args, sizeof(args),
+	    "'%s' wallet mint --node '%s' --key '%s' --to %s --amount 700 "
+	    "2>&1",
+	    th_bin(), L.t.conf[4], L.issuer, L.ahex);
+	for (int tries = 0; tries < 10; tries++) {
+		free(out);
+		out = NULL;
+		if ((rc = th_sh(&out, "%s", args)) == 0) {
+			break;
+		}
+		tn_sleep_ms(1000);
+	}
+	CHECK_EQ(rc, 0);
+	CHECK(out != NULL && strstr(out, "completing an earlier") != NULL);
+	free(out);
+	out = NULL;
+	/* Both mints, no equivocation, and the account is not frozen. */
+	if (ln_wait_balance(&L, live, L.ahex, 1200, 30000) != GH_OK) {
+		for (int i = 0; i < 5; i++) {
+			uint64_t         b = 0;
+			node_ledger_info in;
+			(void) ln_balance(&L, i, L.ahex, &b);
+			(void) ln_info(&L, i, &in);
+			fprintf(stderr,
+			    "node %d: balance %llu applied %llu "
+			    "pending %llu equivs %llu\n",
+			    i, (unsigned long long) b,
+			    (unsigned long long) in.applied,
+			    (unsigned long long) in.pending,
+			    (unsigned long long) in.equivs);
+		}
+		CHECK(0);
+	}
+	for (int i = 0; i < 5; i++) {
+		node_ledger_info in;
+		CHECK_OK(ln_info(&L, i, &in));
+		CHECK_EQ(in.equivs, 0);
+	}
+	CHECK_EQ(th_sh(NULL, "ls '%s'/pending/*.entry", L.t.root) != 0, 1);
+	tn_teardown(&L.t);
+}
