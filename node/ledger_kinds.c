@@ -806,15 +806,11 @@ nl_submit_vote(nl_submit *sb, int err, const uint8_t *body, size_t n)
 	}
 }
 
+/* One reference fewer; the last one finishes and frees. */
 static void
-nl_submit_reply(void *arg, int err, const uint8_t *body, size_t n)
+nl_submit_release(nl_submit *sb)
 {
-	nl_submit *sb = arg;
-
 	sb->outstanding--;
-	if (!sb->finished) {
-		nl_submit_vote(sb, err, body, n);
-	}
 	if (sb->outstanding == 0) {
 		if (!sb->finished) {
 			nl_submit_finish(
@@ -822,6 +818,17 @@ nl_submit_reply(void *arg, int err, const uint8_t *body, size_t n)
 		}
 		nl_submit_free(sb);
 	}
+}
+
+static void
+nl_submit_reply(void *arg, int err, const uint8_t *body, size_t n)
+{
+	nl_submit *sb = arg;
+
+	if (!sb->finished) {
+		nl_submit_vote(sb, err, body, n);
+	}
+	nl_submit_release(sb);
 }
 
 int
@@ -888,7 +895,8 @@ node_ledger_submit(node_ledger *l, const uint8_t *req, size_t len,
 			sb->outstanding--;
 		}
 	}
-	nl_submit_reply(sb, GH_ECLOSED, NULL, 0); /* drops the hold */
+	/* Drops the hold (not a vote: a refusal reports its own reason). */
+	nl_submit_release(sb);
 	return (GH_OK);
 fail:
 	nl_submit_free(sb);

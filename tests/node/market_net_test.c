@@ -138,6 +138,8 @@ mn_setup_model(mn_net *M, const char *model, const char *extra4)
 {
 	char out[4096];
 
+	/* The CLI's own folder (kept entries) is the test's. */
+	setenv("GPUHOUR_HOME", th_tmpdir(), 1);
 	CHECK_OK(tn_setup(&M->t, th_tmpdir(), MN_NODES, 2,
 	    "gossip_interval_ms = 300\nsync_interval_ms = 700\n"
 	    "request_timeout_ms = 5000\ncheckpoint_seconds = 1\n"

@@ -108,6 +108,9 @@ tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 	}
 	t->n = n;
 	snprintf(t->root, sizeof(t->root), "%s", root);
+	/* The CLI commands the test runs keep their state (entries handed
+	 * to a node) in the test's folder, not the user's. */
+	setenv("GPUHOUR_HOME", root, 1);
 	snprintf(t->genesis, sizeof(t->genesis), "%.3900s/genesis", root);
 	randombytes_buf(seed, sizeof(seed));
 	snprintf(text, sizeof(text), "test network %02x%02x%02x%02x\n",
