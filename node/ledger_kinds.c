@@ -813,8 +813,18 @@ nl_submit_release(nl_submit *sb)
 	sb->outstanding--;
 	if (sb->outstanding == 0) {
 		if (!sb->finished) {
-			nl_submit_finish(
-			    sb, sb->err != GH_OK ? sb->err : GH_EQUORUM);
+			/* With some votes given, the entry is not refused:
+			 * it waits for more (its author must not sign
+			 * another for that position). */
+			if (sb->err != GH_OK) {
+				node_log(0, "info",
+				    "msg=\"entry not certified\" votes=%u "
+				    "first_refusal=\"%s\"",
+				    (unsigned) sb->nv, gh_strerror(sb->err));
+			}
+			nl_submit_finish(sb,
+			    sb->nv > 0 || sb->err == GH_OK ? GH_EQUORUM
+			                                   : sb->err);
 		}
 		nl_submit_free(sb);
 	}

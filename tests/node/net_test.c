@@ -331,7 +331,7 @@ hostile_body(tn_net *t, hostile *h, hostile *f, hostile *g)
 	rv = hostile_send(h, big, NODE_MSG_MAX + 4096);
 	CHECK(rv == GH_ETIMEDOUT || rv == GH_ECLOSED);
 	free(big);
-	tn_sleep_ms(300);
+	tn_sleep_ms(1500); /* the reconnect, also on a loaded machine */
 
 	/* Good announcements, out of order: the second waits in the
 	 * unchecked table until its predecessor arrives. */
