@@ -230,12 +230,6 @@ nls_act(node_leases *ls, nls_slot *sl, const ledger_lease *l, int kind,
 	return (rv);
 }
 
-typedef struct {
-	node_leases     *ls;
-	const ledger_id *asset;
-	uint32_t         served;
-} nls_count;
-
 /* Whether a new lease fits the node's live offer and a free unit. */
 static int
 nls_decide(node_leases *ls, const ledger_lease *l, uint64_t now)
