@@ -18,11 +18,13 @@ TEST(deps_installed_is_quiet_and_missing_as_user_prints_the_command)
 		             th_src()),
 		    1);
 	} else {
-		/* As an unprivileged user: never installs, says how. */
+		/* As an unprivileged user: never installs, says how.  The
+		 * script comes on stdin: a checkout inside a 0700 folder is
+		 * not readable by that user. */
 		CHECK_EQ(th_sh(&out,
 		             "GH_DEPS_PKGS=gpuhour-no-such-pkg setpriv "
 		             "--reuid=65534 --regid=65534 --clear-groups "
-		             "%s/scripts/deps.sh",
+		             "sh -s < '%s/scripts/deps.sh'",
 		             th_src()),
 		    1);
 	}
