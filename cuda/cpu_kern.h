@@ -47,6 +47,15 @@ CPU_SFX(cpu_load)(v16f *v, const float *x)
 	memcpy(v, x, sizeof(*v));
 }
 
+static inline __attribute__((always_inline)) void
+CPU_SFX(cpu_fill)(v16f *v, float f)
+{
+#pragma GCC unroll 16
+	for (int l = 0; l < 16; l++) {
+		(*v)[l] = f;
+	}
+}
+
 /* Asks for the n cache lines CPU_PREFETCH bytes past p (a prefetch
  * never faults; the address is made as an integer, as it may lie past
  * the end of the weights).  The hardware prefetchers start late on
@@ -260,36 +269,68 @@ CPU_SFX(cpu_dot)(const gpu_mat *m, uint32_t row, const float *x)
 	}
 }
 
-/*
- * For each of the nm matrices (same cols): out[i][t * rows_i + r] =
- * dot(row r of m[i], x[t * cols ..]) for t < nt.  One parallel loop
- * over the rows of all of them (fewer fork/joins per layer), one
- * contiguous range of rows per thread (one sequential stream each,
- * which the hardware prefetchers follow best); each output is still
- * one thread's dot product, so the split between threads changes no
- * bit.
- */
+/* out[t * m->rows + r] = dot(row r of m, x + t * m->cols) for the rows
+ * [r0, r1) and t < nt: each row is read once and used for every token.
+ * Which thread computes which rows changes no bit. */
 static void
-CPU_SFX(cpu_matmul)(const gpu_mat *const *m, float *const *out, int nm,
-    const float *x, uint32_t nt, int nth)
+CPU_SFX(cpu_rows)(const gpu_mat *m, uint32_t r0, uint32_t r1, const float *x,
+    uint32_t nt, float *out)
 {
-	int64_t total = 0;
-
-	for (int i = 0; i < nm; i++) {
-		total += m[i]->rows;
-	}
-#pragma omp parallel for num_threads(nth) schedule(static)
-	for (int64_t g = 0; g < total; g++) {
-		int     i = 0;
-		int64_t r = g;
-		while (r >= (int64_t) m[i]->rows) {
-			r -= m[i]->rows;
-			i++;
-		}
+	for (uint32_t r = r0; r < r1; r++) {
 		for (uint32_t t = 0; t < nt; t++) {
-			out[i][(size_t) t * m[i]->rows + (size_t) r]
-			    = CPU_SFX(cpu_dot)(m[i], (uint32_t) r,
-			        x + (size_t) t * m[i]->cols);
+			out[(size_t) t * m->rows + r]
+			    = CPU_SFX(cpu_dot)(m, r, x + (size_t) t * m->cols);
 		}
+	}
+}
+
+/* One head of one token: o = softmax(q . k_j * scale) . v_j over the
+ * npos cached positions (k, v the head's first position, stride floats
+ * apart); sc is npos floats of scratch.  Elementwise after the dot
+ * products, so every variant gives the same bits. */
+static void
+CPU_SFX(cpu_head)(const float *q, const float *k, const float *v,
+    size_t stride, uint32_t npos, uint32_t hd, float scale, float *sc,
+    float *o)
+{
+	float mx = -INFINITY, sum = 0.0f;
+
+	for (uint32_t j = 0; j < npos; j++) {
+		sc[j] = CPU_SFX(cpu_dot_f32)(q, k + j * stride, hd) * scale;
+		mx    = sc[j] > mx ? sc[j] : mx;
+	}
+	for (uint32_t j = 0; j < npos; j++) {
+		sc[j] = expf(sc[j] - mx);
+		sum   = sum + sc[j];
+	}
+	for (uint32_t d = 0; d < hd; d++) {
+		o[d] = 0.0f;
+	}
+	for (uint32_t j = 0; j < npos; j++) {
+		const float *vj = v + j * stride;
+		const float  p  = sc[j];
+		uint32_t     d  = 0;
+		v16f         ov, vv, pv;
+		CPU_SFX(cpu_fill)(&pv, p);
+		for (; d + 16 <= hd; d += 16) {
+			CPU_SFX(cpu_load)(&ov, o + d);
+			CPU_SFX(cpu_load)(&vv, vj + d);
+			ov = ov + pv * vv;
+			memcpy(o + d, &ov, sizeof(ov));
+		}
+		for (; d < hd; d++) {
+			o[d] = o[d] + p * vj[d];
+		}
+	}
+	uint32_t d = 0;
+	v16f     ov, sv;
+	CPU_SFX(cpu_fill)(&sv, sum);
+	for (; d + 16 <= hd; d += 16) {
+		CPU_SFX(cpu_load)(&ov, o + d);
+		ov = ov / sv;
+		memcpy(o + d, &ov, sizeof(ov));
+	}
+	for (; d < hd; d++) {
+		o[d] = o[d] / sum;
 	}
 }

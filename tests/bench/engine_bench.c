@@ -75,8 +75,11 @@ eb_cmp(const void *a, const void *b)
 typedef struct {
 	const char *name;
 	uint32_t    vocab, embd, layer, ff, head, head_kv;
-	int         tied, ntok;
+	int         tied, rounds;
 } eb_shape;
+
+#define EB_RUN    4  /* tokens timed after each bandwidth pass */
+#define EB_ROUNDS 16 /* the most rounds of any shape */
 
 static void
 eb_run(const eb_shape *sh, gpu_type type)
@@ -89,8 +92,9 @@ eb_run(const eb_shape *sh, gpu_type type)
 	char          err[256], name[64];
 	float        *logits = NULL, *buf = NULL;
 	int32_t       tok = 1;
-	int           rv;
-	double        dts[64], bws[64], sink = 0;
+	int           rv, nd = 0;
+	uint32_t      pos = 1;
+	double        dts[EB_ROUNDS * EB_RUN], bws[EB_ROUNDS], sink = 0;
 
 	gpu_test_spec_default(&s);
 	s.n_vocab   = sh->vocab;
@@ -111,7 +115,8 @@ eb_run(const eb_shape *sh, gpu_type type)
 		return;
 	}
 	logits = malloc(sh->vocab * sizeof(float));
-	if ((rv = gpu_ctx_new(m, GPU_BACKEND_CPU, 64, 0, &c, err, sizeof(err)))
+	if ((rv = gpu_ctx_new(
+	         m, GPU_BACKEND_CPU, 128, 0, &c, err, sizeof(err)))
 	    != GH_OK) {
 		fprintf(stderr, "engine bench: %s\n", err);
 		goto out;
@@ -121,24 +126,37 @@ eb_run(const eb_shape *sh, gpu_type type)
 	if ((buf = eb_buf_new()) == NULL) {
 		goto out;
 	}
-	/* Each token timed alone, each beside a bandwidth pass of its own;
-	 * the medians of both resist a neighbour's burst on a shared
-	 * machine. */
-	for (int i = 0; i < sh->ntok; i++) {
-		bws[i]    = eb_pass(buf, &sink);
-		tok       = (int32_t) (3 + i * 37 % (sh->vocab - 3));
-		double t0 = bench_now();
-		if (gpu_ctx_forward(c, &tok, 1, logits, 0, NULL, NULL)
-		    != GH_OK) {
-			fprintf(stderr, "engine bench: forward failed\n");
-			goto out;
+	/* Rounds of a bandwidth pass, one untimed token (the pass evicted
+	 * the KV cache and the activations, which steady decoding keeps
+	 * in cache; the weights are streamed from memory either way), then
+	 * EB_RUN tokens timed one by one.  The medians of both resist a
+	 * neighbour's burst on a shared machine.  Of two passes back to
+	 * back the second counts: on the virtual machines here the first
+	 * pass over a buffer left alone for a while runs at a fraction of
+	 * the speed (the host has moved its pages), while the weights are
+	 * read at every token. */
+	for (int i = 0; i < sh->rounds; i++) {
+		eb_pass(buf, &sink);
+		bws[i] = eb_pass(buf, &sink);
+		for (int k = 0; k <= EB_RUN; k++) {
+			tok       = (int32_t) (3 + pos * 37 % (sh->vocab - 3));
+			double t0 = bench_now();
+			if (gpu_ctx_forward(
+			        c, &tok, 1, logits, pos++, NULL, NULL)
+			    != GH_OK) {
+				fprintf(
+				    stderr, "engine bench: forward failed\n");
+				goto out;
+			}
+			if (k > 0) {
+				dts[nd++] = bench_now() - t0;
+			}
 		}
-		dts[i] = bench_now() - t0;
 	}
-	qsort(dts, (size_t) sh->ntok, sizeof(double), eb_cmp);
-	qsort(bws, (size_t) sh->ntok, sizeof(double), eb_cmp);
-	double bw    = bws[sh->ntok / 2] + (sink == -1.0 ? 1 : 0);
-	double dt    = dts[sh->ntok / 2];
+	qsort(dts, (size_t) nd, sizeof(double), eb_cmp);
+	qsort(bws, (size_t) sh->rounds, sizeof(double), eb_cmp);
+	double bw    = bws[sh->rounds / 2] + (sink == -1.0 ? 1 : 0);
+	double dt    = dts[nd / 2];
 	double bytes = (double) gpu_model_info_get(m)->token_bytes;
 	snprintf(name, sizeof(name), "cpu_decode_%s_%s", sh->name,
 	    type == GPU_TYPE_F32 ? "f32" : "q8_0");
@@ -153,9 +171,9 @@ out:
 BENCH(engine, cpu_decode)
 {
 	static const eb_shape shapes[] = {
-		{ "15m", 32000, 288, 6, 768, 6, 6, 1, 41 },
-		{ "110m", 32000, 768, 12, 2048, 12, 12, 1, 21 },
-		{ "1b", 32000, 2048, 22, 5632, 32, 4, 0, 7 },
+		{ "15m", 32000, 288, 6, 768, 6, 6, 1, 16 },
+		{ "110m", 32000, 768, 12, 2048, 12, 12, 1, 9 },
+		{ "1b", 32000, 2048, 22, 5632, 32, 4, 0, 5 },
 	};
 
 	printf("# engine: %d threads, bandwidth floor = streaming read "

@@ -1,5 +1,6 @@
 /* demo_test.c - `gpuhour demo` runs the whole story on real nodes and
  * leaves nothing behind: no folder, no node process. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "tests/harness.h"
@@ -7,8 +8,13 @@
 TEST_T(demo_runs_every_step_and_cleans_up, 600)
 {
 	char *out = NULL;
+	int rc = th_sh(&out, "TMPDIR=%s %s demo 2>&1", th_tmpdir(), th_bin());
+	size_t len = out != NULL ? strlen(out) : 0;
 
-	CHECK_EQ(th_sh(&out, "TMPDIR=%s %s demo", th_tmpdir(), th_bin()), 0);
+	if (rc != 0 && out != NULL) { /* what it said before it stopped */
+		fprintf(stderr, "%s\n", out + (len > 4000 ? len - 4000 : 0));
+	}
+	CHECK_EQ(rc, 0);
 	CHECK(
 	    strstr(out, "demo: every step held; audit verdict: ok.") != NULL);
 	/* The auditor's node found the proof in its own replica. */
