@@ -31,6 +31,7 @@
  */
 #include <math.h>
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -50,7 +51,22 @@ typedef struct {
 	void (*head)(const float *q, const float *k, const float *v,
 	    size_t stride, uint32_t npos, uint32_t hd, float scale, float *sc,
 	    float *o);
+	void (*swiglu)(float *g, const float *u, size_t n);
 } cpu_kernels;
+
+/* Every half as a float: a Q8_0 block's scale is one load, no
+ * conversion instruction in the hot loop (real models use a few
+ * thousand of the values, a few kilobytes of the table). */
+static float          cpu_h2f_tab[65536];
+static pthread_once_t cpu_tab_once = PTHREAD_ONCE_INIT;
+
+static void
+cpu_tab_init(void)
+{
+	for (uint32_t h = 0; h < 65536; h++) {
+		cpu_h2f_tab[h] = gpu_h2f((uint16_t) h);
+	}
+}
 
 /* The kernels, once per instruction set.  Each variant performs the
  * same IEEE operations in the same order: only the instructions that
@@ -78,11 +94,13 @@ typedef struct {
 #undef CPU_SFX
 #pragma GCC pop_options
 #define CPU_HAVE_X86 1
-static const cpu_kernels cpu_k_avx2   = { cpu_rows_avx2, cpu_head_avx2 };
-static const cpu_kernels cpu_k_avx512 = { cpu_rows_avx512, cpu_head_avx512 };
+static const cpu_kernels cpu_k_avx2
+    = { cpu_rows_avx2, cpu_head_avx2, cpu_swiglu_avx2 };
+static const cpu_kernels cpu_k_avx512
+    = { cpu_rows_avx512, cpu_head_avx512, cpu_swiglu_avx512 };
 #endif
 static const cpu_kernels cpu_k_generic
-    = { cpu_rows_generic, cpu_head_generic };
+    = { cpu_rows_generic, cpu_head_generic, cpu_swiglu_generic };
 
 /* The kernel variant for this CPU; GPUHOUR_CPU_ISA=generic|avx2|avx512
  * picks one (for tests that compare them). */
@@ -182,6 +200,7 @@ cpu_create(const gpu_weights *w, uint32_t n_ctx, int n_threads, void **out,
 	size_t     B = CPU_BATCH, kv, nth;
 
 	*out = NULL;
+	pthread_once(&cpu_tab_once, cpu_tab_init);
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		return (GPU_BE_ENOMEM);
 	}
@@ -421,6 +440,41 @@ cpu_qkv(cpu_state *s, int tid, const gpu_layer *L, uint32_t l, uint32_t g0,
 	}
 }
 
+/* Asks for the cached keys and values that items [i0, i1) of the
+ * attention will read (at most CPU_KV_LINES cache lines): the weights
+ * streamed since have evicted them, and a head's positions lie a whole
+ * cache row apart, a stride the hardware prefetchers follow poorly. */
+#define CPU_KV_LINES 2048u
+static void
+cpu_warm_kv(
+    const cpu_state *s, uint32_t l, uint32_t i0, uint32_t i1, uint32_t pos0)
+{
+	const gpu_weights *w     = s->w;
+	const uint32_t     group = w->n_head / w->n_head_kv;
+	const size_t       off   = (size_t) l * s->n_ctx * s->kvdim;
+	const size_t       row   = (size_t) w->head_dim * sizeof(float);
+	uint32_t           lines = 0, last = UINT32_MAX;
+
+	for (uint32_t it = i0; it < i1 && lines < CPU_KV_LINES; it++) {
+		uint32_t t = it / w->n_head, kvh = it % w->n_head / group;
+		if (t * w->n_head_kv + kvh == last) {
+			continue;
+		}
+		last = t * w->n_head_kv + kvh;
+		for (uint32_t j = 0; j < pos0 + t && lines < CPU_KV_LINES;
+		     j++) {
+			size_t at = off + (size_t) j * s->kvdim
+			    + (size_t) kvh * w->head_dim;
+			const char *k = (const char *) (s->kcache + at);
+			const char *v = (const char *) (s->vcache + at);
+			for (size_t b = 0; b < row; b += 64, lines += 2) {
+				__builtin_prefetch(k + b, 0, 3);
+				__builtin_prefetch(v + b, 0, 3);
+			}
+		}
+	}
+}
+
 /* Items [i0, i1) of nt tokens x n_head heads. */
 static void
 cpu_attention(cpu_state *s, uint32_t l, uint32_t i0, uint32_t i1,
@@ -487,6 +541,7 @@ cpu_team(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 			    w->norm_eps, xb + (size_t) t * E);
 		}
 		cpu_qkv(s, tid, L, l, g0, g1, xb, nt, pos0);
+		cpu_warm_kv(s, l, h0, h1, pos0);
 		cpu_warm(&L->wo, e0, e1);
 #pragma omp barrier
 		cpu_attention(s, l, h0, h1, pos0, sc);
@@ -502,11 +557,8 @@ cpu_team(cpu_state *s, const float *xin, uint32_t nt, uint32_t pos0,
 		cpu_mm(s, tid, &L->wgate, f0, f1, xb, nt, s->hb);
 		cpu_mm(s, tid, &L->wup, f0, f1, xb, nt, s->hb2);
 		for (uint32_t t = 0; t < nt; t++) {
-			for (uint32_t i = f0; i < f1; i++) {
-				size_t j = (size_t) t * F + i;
-				float  g = s->hb[j];
-				s->hb[j] = g / (1.0f + expf(-g)) * s->hb2[j];
-			}
+			size_t j = (size_t) t * F + f0;
+			s->kern->swiglu(s->hb + j, s->hb2 + j, f1 - f0);
 		}
 		cpu_warm(&L->wdown, e0, e1);
 #pragma omp barrier

@@ -6,9 +6,10 @@
  */
 #ifndef GPU_CPU_KERN_TYPES
 #define GPU_CPU_KERN_TYPES
-typedef float v16f __attribute__((vector_size(64)));
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
+typedef float   v16f __attribute__((vector_size(64)));
+typedef float   v8f __attribute__((vector_size(32)));
+typedef float   v4f __attribute__((vector_size(16)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 
 #endif
 
@@ -73,6 +74,74 @@ CPU_SFX(cpu_prefetch)(const void *p, int n)
 	}
 }
 
+/* e^x lane by lane: Cephes' expf, 2^n times a polynomial of the
+ * remainder (within 2 ulp of e^x), with x clamped to [-87, 88] so that
+ * 2^n stays a normal number.  The operations are written out, the same
+ * in every variant, so the bits do not depend on the CPU or on libm. */
+static inline __attribute__((always_inline)) void
+CPU_SFX(cpu_exp)(v16f *v)
+{
+	const float magic = 12582912.0f; /* 1.5 * 2^23: rounds to integers */
+	v16f        x     = *v, lo, hi, n, r, y;
+	v16i        m, e;
+
+	CPU_SFX(cpu_fill)(&lo, -87.0f);
+	CPU_SFX(cpu_fill)(&hi, 88.0f);
+	m  = x < lo;
+	x  = (v16f) (((v16i) x & ~m) | ((v16i) lo & m));
+	m  = x > hi;
+	x  = (v16f) (((v16i) x & ~m) | ((v16i) hi & m));
+	n  = (x * 1.44269504088896341f + magic) - magic;
+	r  = (x - n * 0.693359375f) - n * -2.12194440e-4f;
+	y  = r * 1.9875691500e-4f + 1.3981999507e-3f;
+	y  = y * r + 8.3334519073e-3f;
+	y  = y * r + 4.1665795894e-2f;
+	y  = y * r + 1.6666665459e-1f;
+	y  = y * r + 5.0000001201e-1f;
+	y  = (y * (r * r) + r) + 1.0f;
+	e  = (__builtin_convertvector(n, v16i) + 127) << 23;
+	*v = y * (v16f) e;
+}
+
+/* x[0..n) = e^x[i], the tail through a zero-padded vector. */
+static void
+CPU_SFX(cpu_exp_n)(float *x, size_t n)
+{
+	v16f   v;
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		CPU_SFX(cpu_load)(&v, x + i);
+		CPU_SFX(cpu_exp)(&v);
+		memcpy(x + i, &v, sizeof(v));
+	}
+	if (i < n) {
+		v = (v16f) { 0 };
+		memcpy(&v, x + i, (n - i) * sizeof(float));
+		CPU_SFX(cpu_exp)(&v);
+		memcpy(x + i, &v, (n - i) * sizeof(float));
+	}
+}
+
+/* g[i] = silu(g[i]) * u[i] = g / (1 + e^-g) * u for i < n. */
+static void
+CPU_SFX(cpu_swiglu)(float *g, const float *u, size_t n)
+{
+	v16f   gv, uv, ev;
+	size_t i = 0;
+
+	for (; i < n; i += 16) {
+		size_t k = n - i < 16 ? n - i : 16;
+		gv = uv = (v16f) { 0 };
+		memcpy(&gv, g + i, k * sizeof(float));
+		memcpy(&uv, u + i, k * sizeof(float));
+		ev = -gv;
+		CPU_SFX(cpu_exp)(&ev);
+		gv = gv / (1.0f + ev) * uv;
+		memcpy(g + i, &gv, k * sizeof(float));
+	}
+}
+
 /* acc += w[0..16) * x */
 static inline __attribute__((always_inline)) void
 CPU_SFX(cpu_mac)(v16f *acc, const float *w, const v16f *x)
@@ -106,7 +175,7 @@ CPU_SFX(cpu_mac_q8)(
 
 	memcpy(&h, q, sizeof(h));
 #if defined(CPU_AVX512)
-	__m512 d  = _mm512_cvtph_ps(_mm256_set1_epi16((short) h));
+	__m512 d  = _mm512_set1_ps(cpu_h2f_tab[h]);
 	__m512 c0 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
 	    _mm_loadu_si128((const __m128i *) (const void *) (q + 2))));
 	__m512 c1 = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(
@@ -120,7 +189,7 @@ CPU_SFX(cpu_mac_q8)(
 	ac       = _mm512_fmadd_ps(d, u, ac);
 	memcpy(acc, &ac, sizeof(ac));
 #elif defined(CPU_AVX2)
-	__m256 d = _mm256_cvtph_ps(_mm_set1_epi16((short) h));
+	__m256 d = _mm256_set1_ps(cpu_h2f_tab[h]);
 	__m256 c[4], xa[2], xb[2], ac[2];
 	memcpy(xa, x0, sizeof(xa));
 	memcpy(xb, x1, sizeof(xb));
@@ -138,7 +207,7 @@ CPU_SFX(cpu_mac_q8)(
 	}
 	memcpy(acc, ac, sizeof(ac));
 #else
-	float d = gpu_h2f(h), a[16], xa[16], xb[16];
+	float d = cpu_h2f_tab[h], a[16], xa[16], xb[16];
 	memcpy(a, acc, sizeof(a));
 	memcpy(xa, x0, sizeof(xa));
 	memcpy(xb, x1, sizeof(xb));
@@ -300,8 +369,11 @@ CPU_SFX(cpu_head)(const float *q, const float *k, const float *v,
 		mx    = sc[j] > mx ? sc[j] : mx;
 	}
 	for (uint32_t j = 0; j < npos; j++) {
-		sc[j] = expf(sc[j] - mx);
-		sum   = sum + sc[j];
+		sc[j] = sc[j] - mx;
+	}
+	CPU_SFX(cpu_exp_n)(sc, npos);
+	for (uint32_t j = 0; j < npos; j++) {
+		sum = sum + sc[j];
 	}
 	for (uint32_t d = 0; d < hd; d++) {
 		o[d] = 0.0f;
