@@ -15,7 +15,9 @@
  * place with fused multiply-adds, written out (fmaf in the generic
  * variant, which rounds once like the instruction): lane by lane
  * u = q0 * x0, u = fma(q1, x1, u), acc = fma(scale, u, acc).  Variants
- * that use fma instructions need the CPU to have them.
+ * that use fma instructions need the CPU to have them.  The exponentials
+ * (SwiGLU, softmax) are the project's own polynomial, written with the
+ * same vector operations in every variant, not libm's expf.
  *
  * Threads: one OpenMP team per chunk of tokens, not one per matrix
  * (a fork and join costs more than a barrier).  Each matrix is split
