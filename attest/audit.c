@@ -146,7 +146,7 @@ attest_audit_one(const attest_transcript *t, uint32_t idx, gpu_ctx *ctx,
 	    || (logits = malloc(
 	            (size_t) ATTEST_CHUNK * mi->n_vocab * sizeof(float)))
 	        == NULL
-	    || (sc = malloc((size_t) mi->n_vocab * sizeof(*sc))) == NULL) {
+	    || (sc = calloc(2 * (size_t) mi->n_vocab, sizeof(*sc))) == NULL) {
 		rv = GH_ENOMEM;
 		goto out;
 	}

@@ -66,7 +66,7 @@ attest_generate_p(const gpu_model *m, gpu_ctx *ctx, const int32_t *in,
 	gpu_rng_seed(&rng, sp->seed);
 	if ((logits = malloc((size_t) mi->n_vocab * sizeof(float))) == NULL
 	    || (hidden = malloc((size_t) n_in * dim * sizeof(float))) == NULL
-	    || (sc = malloc((size_t) mi->n_vocab * sizeof(*sc))) == NULL) {
+	    || (sc = calloc(2 * (size_t) mi->n_vocab, sizeof(*sc))) == NULL) {
 		rv = GH_ENOMEM;
 		goto out;
 	}

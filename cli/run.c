@@ -132,7 +132,7 @@ cli_run_go(const cli_run_args *a)
 	cap = plen + 2;
 	if ((toks = malloc((cap + a->n) * sizeof(*toks))) == NULL
 	    || (logits = malloc((size_t) in->n_vocab * sizeof(float))) == NULL
-	    || (sc = malloc((size_t) in->n_vocab * sizeof(*sc))) == NULL
+	    || (sc = calloc(2 * (size_t) in->n_vocab, sizeof(*sc))) == NULL
 	    || (text = malloc(a->n * 512 + 1)) == NULL) {
 		ex = cli_fail(GH_ENOMEM, "buffers");
 		goto out;

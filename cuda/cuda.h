@@ -344,7 +344,7 @@ uint64_t gpu_rng_next(gpu_rng *r);
  * Picks a token from logits[0..n): greedy when temperature <= 0 (ties
  * to the lowest index); otherwise softmax at that temperature in
  * double, candidates sorted by probability (ties by index), cut by
- * top_k and top_p, one draw from rng.  scratch holds n entries of
+ * top_k and top_p, one draw from rng.  scratch holds 2 * n entries of
  * gpu_sample_scratch (the caller's, to avoid allocation per token; may
  * be NULL for greedy).  GH_EINVAL for n 0, no finite logit, or top_p
  * outside (0, 1].

@@ -1,6 +1,7 @@
 /* sample.c - token sampling on the host from fp32 logits. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cuda/cuda.h"
 
@@ -20,16 +21,43 @@ gpu_rng_next(gpu_rng *r)
 	return (z ^ (z >> 31));
 }
 
-/* Higher probability first, then the lower id. */
-static int
-sample_cmp(const void *a, const void *b)
+/* sc[0..n) in order of higher probability first, then the lower id:
+ * a stable LSD radix sort on the probability's bits (all of them are
+ * finite and >= 0, so the bits order like the values), tmp[0..n) its
+ * other buffer.  The input is in id order, so ties keep it.  Bytes that
+ * every key shares are skipped. */
+static void
+sample_sort(gpu_sample_scratch *sc, gpu_sample_scratch *tmp, uint32_t n)
 {
-	const gpu_sample_scratch *x = a, *y = b;
+	gpu_sample_scratch *from = sc, *to = tmp, *t;
+	uint32_t            count[256], at[256];
 
-	if (x->p != y->p) {
-		return (x->p > y->p ? -1 : 1);
+	for (int shift = 0; shift < 64; shift += 8) {
+		uint64_t bits;
+		memset(count, 0, sizeof(count));
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(&bits, &from[i].p, sizeof(bits));
+			count[(~bits >> shift) & 0xff]++;
+		}
+		memcpy(&bits, &from[0].p, sizeof(bits));
+		if (count[(~bits >> shift) & 0xff] == n) {
+			continue;
+		}
+		for (uint32_t d = 0, sum = 0; d < 256; d++) {
+			at[d] = sum;
+			sum += count[d];
+		}
+		for (uint32_t i = 0; i < n; i++) {
+			memcpy(&bits, &from[i].p, sizeof(bits));
+			to[at[(~bits >> shift) & 0xff]++] = from[i];
+		}
+		t    = from;
+		from = to;
+		to   = t;
 	}
-	return (x->id < y->id ? -1 : x->id > y->id);
+	if (from != sc) {
+		memcpy(sc, from, (size_t) n * sizeof(*sc));
+	}
 }
 
 int
@@ -67,7 +95,7 @@ gpu_sample(const float *logits, uint32_t n, const gpu_sample_params *sp,
 		sc[i].p  = exp((l - mx) / (double) sp->temperature);
 		sc[i].id = i;
 	}
-	qsort(sc, n, sizeof(*sc), sample_cmp);
+	sample_sort(sc, sc + n, n);
 	keep = sp->top_k > 0 && sp->top_k < n ? sp->top_k : n;
 	for (uint32_t i = 0; i < keep; i++) {
 		sum += sc[i].p;

@@ -161,7 +161,7 @@ TEST(sample_greedy_ties_seeds_and_top_p)
 {
 	float              lg[6] = { 1.0f, 3.0f, 0.5f, 3.0f, -2.0f, 2.9f };
 	gpu_sample_params  sp    = { 0 };
-	gpu_sample_scratch sc[6];
+	gpu_sample_scratch sc[12];
 	gpu_rng            r1, r2;
 	int32_t            a, b;
 	int                hist[6] = { 0 };
@@ -220,4 +220,97 @@ TEST(sample_greedy_ties_seeds_and_top_p)
 	sp.top_p     = 1.0f;
 	CHECK_ERR(gpu_sample(bad, 2, &sp, &r1, sc, &b), GH_EINVAL);
 	CHECK_ERR(gpu_sample(lg, 0, &sp, &r1, sc, &b), GH_EINVAL);
+}
+
+/* The order gpu_sample uses, written plainly: higher probability first,
+ * then the lower id. */
+static int
+ref_cmp(const void *a, const void *b)
+{
+	const gpu_sample_scratch *x = a, *y = b;
+
+	if (x->p != y->p) {
+		return (x->p > y->p ? -1 : 1);
+	}
+	return (x->id < y->id ? -1 : x->id > y->id);
+}
+
+/* gpu_sample's definition with a plain qsort, for comparison. */
+static int32_t
+ref_sample(const float *lg, uint32_t n, const gpu_sample_params *sp,
+    gpu_rng *r, gpu_sample_scratch *sc)
+{
+	uint32_t best = 0, keep;
+	double   sum = 0, cut, acc = 0, u;
+
+	for (uint32_t i = 1; i < n; i++) {
+		best = lg[i] > lg[best] ? i : best;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		sc[i].p  = exp(((double) lg[i] - lg[best]) / sp->temperature);
+		sc[i].id = i;
+	}
+	qsort(sc, n, sizeof(*sc), ref_cmp);
+	keep = sp->top_k > 0 && sp->top_k < n ? sp->top_k : n;
+	for (uint32_t i = 0; i < keep; i++) {
+		sum += sc[i].p;
+	}
+	cut = (double) sp->top_p * sum;
+	for (uint32_t i = 0; i < keep; i++) {
+		acc += sc[i].p;
+		if (acc >= cut) {
+			keep = i + 1;
+			break;
+		}
+	}
+	sum = 0;
+	for (uint32_t i = 0; i < keep; i++) {
+		sum += sc[i].p;
+	}
+	u   = (double) (gpu_rng_next(r) >> 11) * 0x1.0p-53 * sum;
+	acc = 0;
+	for (uint32_t i = 0; i < keep; i++) {
+		acc += sc[i].p;
+		if (u < acc) {
+			return ((int32_t) sc[i].id);
+		}
+	}
+	return ((int32_t) sc[keep - 1].id);
+}
+
+/* A large vocabulary with many equal logits and some far below the
+ * rest (probability 0): the same draws as the plain definition. */
+TEST(sample_matches_the_plain_definition_on_a_large_vocabulary)
+{
+	const uint32_t      n  = 5000;
+	float              *lg = malloc(n * sizeof(float));
+	gpu_sample_scratch *sc = malloc(2 * n * sizeof(*sc));
+	gpu_sample_scratch *rs = malloc(n * sizeof(*rs));
+	gpu_sample_params   sp = { 0 };
+	gpu_rng             r1, r2, g;
+	const float         temps[] = { 0.3f, 1.0f, 2.5f };
+	const float         tops[]  = { 1.0f, 0.9f, 0.5f };
+	const uint32_t      ks[]    = { 0, 40, 4999 };
+
+	gpu_rng_seed(&g, 9);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = gpu_rng_next(&g);
+		/* 64 distinct values, a few hundred far below */
+		lg[i] = (float) (v % 64) * 0.125f - (v % 17 == 0 ? 900.0f : 0);
+	}
+	for (int c = 0; c < 27; c++) {
+		sp.temperature = temps[c % 3];
+		sp.top_p       = tops[c / 3 % 3];
+		sp.top_k       = ks[c / 9];
+		gpu_rng_seed(&r1, (uint64_t) c);
+		gpu_rng_seed(&r2, (uint64_t) c);
+		for (int i = 0; i < 40; i++) {
+			int32_t a, b = ref_sample(lg, n, &sp, &r2, rs);
+			CHECK_OK(gpu_sample(lg, n, &sp, &r1, sc, &a));
+			CHECK_EQ(a, b);
+		}
+	}
+	free(lg);
+	free(sc);
+	free(rs);
 }
