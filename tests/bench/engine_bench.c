@@ -131,13 +131,13 @@ eb_run(const eb_shape *sh, gpu_type type)
 	/* Rounds of a bandwidth pass, one untimed token (the pass evicted
 	 * the KV cache and the activations, which steady decoding keeps
 	 * in cache; the weights are streamed from memory either way), then
-	 * EB_RUN tokens timed one by one.  Of two passes back to back the
-	 * second counts: on the virtual machines here the first pass over
-	 * a buffer left alone for a while runs at a fraction of the speed
-	 * (the host has moved its pages), while the weights are read at
-	 * every token.  The medians of both resist a neighbour's burst on
-	 * a shared machine (it takes bandwidth from a pass now and then,
-	 * for a while). */
+	 * EB_RUN tokens timed one by one, each at the next position (the
+	 * attention's reads of the KV cache are real work the floor does
+	 * not count).  Of two passes back to back the second counts: on
+	 * the virtual machines here the first pass over a buffer left
+	 * alone for half a second often runs at a fraction of the speed,
+	 * while the weights are read at every token.  The medians of both
+	 * resist a neighbour's burst on a shared machine. */
 	for (int i = 0; i < sh->rounds; i++) {
 		eb_pass(buf, &sink);
 		bws[i] = eb_pass(buf, &sink);
