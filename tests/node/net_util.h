@@ -59,26 +59,43 @@ tn_now_ms(void)
 	return (gh_mono_ns() / 1000000);
 }
 
-/* A TCP port free right now on 127.0.0.1 (the kernel's choice). */
+/* A TCP port free right now on 127.0.0.1, drawn from the 12,000 ports
+ * below the kernel's ephemeral range (ip_local_port_range): a node a
+ * test restarts takes its port back, and a port of that range may have
+ * gone to another node's outgoing connection meanwhile.  The kernel's
+ * own choice where the range starts too low to leave room. */
 static TN_UNUSED int
 tn_free_port(void)
 {
 	struct sockaddr_in a;
-	socklen_t          l    = sizeof(a);
-	int                s    = socket(AF_INET, SOCK_STREAM, 0);
-	int                port = -1;
+	socklen_t          l  = sizeof(a);
+	int                lo = 32768, hi = 60999, port = -1;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
 
-	if (s < 0) {
-		return (-1);
+	if (f != NULL) {
+		if (fscanf(f, "%d %d", &lo, &hi) != 2) {
+			lo = 32768;
+		}
+		fclose(f);
 	}
-	memset(&a, 0, sizeof(a));
-	a.sin_family      = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s, (struct sockaddr *) &a, sizeof(a)) == 0
-	    && getsockname(s, (struct sockaddr *) &a, &l) == 0) {
-		port = ntohs(a.sin_port);
+	for (int tries = 0; tries < 200 && port < 0; tries++) {
+		int s = socket(AF_INET, SOCK_STREAM, 0);
+		if (s < 0) {
+			return (-1);
+		}
+		memset(&a, 0, sizeof(a));
+		a.sin_family      = AF_INET;
+		a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		if (lo >= 13024) {
+			a.sin_port = htons((uint16_t) (lo - 12000
+			    + (int) randombytes_uniform(12000)));
+		}
+		if (bind(s, (struct sockaddr *) &a, sizeof(a)) == 0
+		    && getsockname(s, (struct sockaddr *) &a, &l) == 0) {
+			port = ntohs(a.sin_port);
+		}
+		close(s);
 	}
-	close(s);
 	return (port);
 }
 
