@@ -349,6 +349,8 @@ cpu_rebalance(cpu_state *s)
 	}
 }
 
+/* Not base's gh_mono_ns: the tests link cpu.c alone into a fake CUDA
+ * module, without base/. */
 static double
 cpu_now(void)
 {
