@@ -10,6 +10,7 @@
 #include "base/base.h"
 #include "cli/cli.h"
 #include "cli/devnet.h"
+#include "cli/netcli.h"
 #include "ledger/ledger.h"
 
 static const char cli_proof_usage[]
@@ -31,8 +32,10 @@ static const char cli_proof_usage[]
       "that the entry names this proof and is included in the log.\n"
       "With --node CONFIG (an auditor's own node) every proof is looked\n"
       "up in that node's replica: its PROOF entry on the signer's chain,\n"
-      "for a lease the signer serves, included in the log under a\n"
-      "checkpoint signed by a committee member.\n"
+      "for a lease the signer serves, and included in a log under a\n"
+      "checkpoint signed by a committee member: the node's own log when\n"
+      "a checkpoint matches it, else a validator's, which the node asks\n"
+      "for (nodes number entries in their own order of application).\n"
       "Exit 0 when everything holds, 5 when a check fails.\n"
       "\n"
       "usage: gpuhour proof record --node-key FILE [--datadir DIR]\n"
@@ -151,26 +154,62 @@ cli_proof_find_one(void *arg, uint64_t seq, const ledger_cert *c)
 }
 
 /*
- * --node: the proof against that node's own replica of the ledger: its
- * PROOF entry on the signer's chain, for a lease that node serves, and
- * included in the log under a checkpoint signed by a committee member.
+ * The bundle the node at config gives for entry h (ledger-prove: from
+ * its own log, else from a committee member's): it must name h and
+ * verify under a checkpoint a committee member of this network signed.
  */
 static int
-cli_proof_on_node(ledger_store *s, const attest_proof *p, const char **why)
+cli_proof_bundle(const char *config, const ledger_genesis *g, const gh_hash *h,
+    const char **why)
 {
-	ledger_cert       *c   = malloc(sizeof(*c));
-	ledger_checkpoint *cps = NULL;
-	size_t             ncp = 0;
-	ledger_bundle      b;
-	ledger_lease       l;
-	ledger_id          lid;
-	cli_proof_find     f;
-	gh_hash            id;
-	uint64_t           index;
-	int                rv = GH_ENOENT;
+	ledger_bundle b;
+	gh_hash       netid;
+	uint8_t      *body = NULL;
+	size_t        bl;
+	int           rv;
+
+	rv = cli_net_call(config, "ledger-prove", h->b, 32, 20000, &body, &bl);
+	if (rv == GH_OK) {
+		rv = ledger_bundle_decode(body, bl, &b);
+	}
+	free(body);
+	if (rv == GH_EPENDING || rv == GH_ENOENT) {
+		*why = "the PROOF entry is under no signed checkpoint yet";
+		return (rv);
+	}
+	if (rv != GH_OK) {
+		*why = "the node gave no inclusion proof";
+		return (rv);
+	}
+	ledger_genesis_netid(g, &netid);
+	if (!b.has_checkpoint || memcmp(b.entry.b, h->b, 32) != 0
+	    || memcmp(b.cp.network.b, netid.b, 32) != 0
+	    || ledger_genesis_member(g, &b.cp.validator) < 0
+	    || ledger_bundle_verify(&b) != GH_OK) {
+		*why = "the node's inclusion proof does not verify";
+		return (GH_EBADSIG);
+	}
+	return (GH_OK);
+}
+
+/*
+ * --node: the proof against that node's own replica of the ledger: its
+ * PROOF entry on the signer's chain, for a lease that node serves, and
+ * included in a log under a checkpoint signed by a committee member.
+ */
+static int
+cli_proof_on_node(const char *config, ledger_store *s, const attest_proof *p,
+    const char **why)
+{
+	ledger_cert   *c = malloc(sizeof(*c));
+	ledger_lease   l;
+	ledger_id      lid;
+	cli_proof_find f;
+	gh_hash        id;
+	uint64_t       index;
+	int            rv = GH_ENOENT;
 
 	*why = NULL;
-	memset(&b, 0, sizeof(b));
 	if (c == NULL) {
 		return (GH_ENOMEM);
 	}
@@ -194,33 +233,12 @@ cli_proof_on_node(ledger_store *s, const attest_proof *p, const char **why)
 		rv   = GH_EINVAL;
 		goto out;
 	}
-	if ((rv = ledger_store_log_find(s, &c->hash, &index)) != GH_OK
-	    || (rv = ledger_store_log_checkpoints(s, &cps, &ncp)) != GH_OK) {
+	if ((rv = ledger_store_log_find(s, &c->hash, &index)) != GH_OK) {
 		*why = "the PROOF entry is not in the log";
 		goto out;
 	}
-	rv = GH_ENOENT;
-	for (size_t i = 0; i < ncp && rv != GH_OK; i++) {
-		if (cps[i].size <= index
-		    || ledger_genesis_member(
-		           ledger_store_genesis(s), &cps[i].validator)
-		        < 0) {
-			continue;
-		}
-		b.entry          = c->hash;
-		b.has_checkpoint = 1;
-		b.cp             = cps[i];
-		b.root           = cps[i].root;
-		if (ledger_store_log_inclusion(s, index, cps[i].size, &b.proof)
-		    == GH_OK) {
-			rv = ledger_bundle_verify(&b);
-		}
-	}
-	if (rv != GH_OK) {
-		*why = "the PROOF entry is under no signed checkpoint yet";
-	}
+	rv = cli_proof_bundle(config, ledger_store_genesis(s), &c->hash, why);
 out:
-	free(cps);
 	free(c);
 	return (rv);
 }
@@ -319,7 +337,7 @@ cli_proof_main(int argc, char **argv)
 {
 	const char         *bundle = NULL, *entry = NULL, *why = NULL;
 	const char         *nodekey = NULL, *datadir = NULL, *entry_out = NULL;
-	const char         *node = NULL;
+	const char         *nodecf = NULL;
 	uint8_t             lease[32], *p = NULL;
 	gh_ed_pub           prov;
 	int                 have_lease = 0, have_prov = 0, json = 0, c;
@@ -391,7 +409,7 @@ cli_proof_main(int argc, char **argv)
 			entry_out = optarg;
 			break;
 		case OPT_NODE:
-			node = optarg;
+			nodecf = optarg;
 			break;
 		case 'h':
 			fputs(cli_proof_usage, stdout);
@@ -448,16 +466,17 @@ cli_proof_main(int argc, char **argv)
 		ex = CLI_EXIT_INVALID;
 		goto out;
 	}
-	if (why == NULL && node != NULL) {
+	if (why == NULL && nodecf != NULL) {
 		cli_devnet *d = NULL;
-		if ((rv = cli_devnet_open_node(node, &d)) != GH_OK) {
-			ex = cli_fail(rv, "%s", node);
+		if ((rv = cli_devnet_open_node(nodecf, &d)) != GH_OK) {
+			ex = cli_fail(rv, "%s", nodecf);
 			goto out;
 		}
 		for (uint32_t i = 0; i < count && why == NULL; i++) {
 			const attest_proof *q
 			    = first == &one ? &one : &t.results[i].proof;
-			(void) cli_proof_on_node(cli_devnet_store(d), q, &why);
+			(void) cli_proof_on_node(
+			    nodecf, cli_devnet_store(d), q, &why);
 		}
 		cli_devnet_close(d);
 	}
@@ -487,9 +506,9 @@ cli_proof_main(int argc, char **argv)
 		printf("ok: %u proof%s verified%s%s%s\n", count,
 		    count == 1 ? "" : "s", have_lease ? ", lease bound" : "",
 		    bundle != NULL ? ", included in the log" : "",
-		    node != NULL ? ", recorded and included in the node's "
-		                   "ledger under a signed checkpoint"
-		                 : "");
+		    nodecf != NULL ? ", recorded and included in the node's "
+		                     "ledger under a signed checkpoint"
+		                   : "");
 	} else {
 		printf("FAILED: %s\n", why);
 	}

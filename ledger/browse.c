@@ -236,3 +236,57 @@ ledger_store_log_root(ledger_store *s, uint64_t size, ledger_mhash *root)
 	mdb_txn_abort(txn);
 	return (rv);
 }
+
+int
+ledger_store_log_bundle(ledger_store *s, const gh_hash *h, ledger_bundle *out)
+{
+	const ledger_genesis *g   = ledger_store_genesis(s);
+	ledger_log           *log = ledger_store_log(s);
+	ledger_checkpoint    *cps = NULL;
+	MDB_txn              *txn = NULL;
+	ledger_mhash          root;
+	gh_hash               netid;
+	uint64_t              index;
+	size_t                n = 0, best = SIZE_MAX;
+	int                   rv;
+
+	memset(out, 0, sizeof(*out));
+	ledger_genesis_netid(g, &netid);
+	if ((rv = ledger_q_begin(s, &txn)) != GH_OK) {
+		return (rv);
+	}
+	if ((rv = ledger_log_find(log, txn, h->b, 32, &index)) != GH_OK
+	    || (rv = ledger_log_checkpoints(log, txn, &cps, &n)) != GH_OK) {
+		goto out;
+	}
+	/* Only a checkpoint of this very log will do: another node may have
+	 * applied concurrent entries in another order. */
+	for (size_t i = 0; i < n; i++) {
+		if (cps[i].size <= index
+		    || (best != SIZE_MAX && cps[i].size >= cps[best].size)
+		    || memcmp(cps[i].network.b, netid.b, 32) != 0
+		    || ledger_genesis_member(g, &cps[i].validator) < 0
+		    || ledger_log_root(log, txn, cps[i].size, &root) != GH_OK
+		    || memcmp(root.b, cps[i].root.b, 32) != 0) {
+			continue;
+		}
+		best = i;
+	}
+	if (best == SIZE_MAX) {
+		rv = GH_EPENDING;
+		goto out;
+	}
+	out->entry          = *h;
+	out->has_checkpoint = 1;
+	out->cp             = cps[best];
+	out->root           = cps[best].root;
+	if ((rv = ledger_log_inclusion(
+	         log, txn, index, cps[best].size, &out->proof))
+	    == GH_OK) {
+		rv = ledger_bundle_verify(out);
+	}
+out:
+	mdb_txn_abort(txn);
+	free(cps);
+	return (rv);
+}

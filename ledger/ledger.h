@@ -837,6 +837,16 @@ int ledger_store_log_inclusion(
  * when *n is 0. */
 int ledger_store_log_checkpoints(
     ledger_store *s, ledger_checkpoint **out, size_t *n);
+/*
+ * A bundle for entry h from this log: its inclusion under the smallest
+ * stored checkpoint that covers it, is signed by a committee member for
+ * this network, and has this log's own root at its size (each node
+ * numbers entries in its own order of application, so a checkpoint of
+ * another node's log may not match).  GH_ENOENT: not in the log;
+ * GH_EPENDING: in it, under no such checkpoint yet.
+ */
+int ledger_store_log_bundle(
+    ledger_store *s, const gh_hash *h, ledger_bundle *out);
 
 /*
  * The standalone log store: an LMDB environment of its own (the CLI,

@@ -690,14 +690,21 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 		return (node_web_err(q, 500, gh_strerror(rv)));
 	}
 	if (r == 0) {
-		/* The smallest checkpoint that covers the entry, else the
+		/* The smallest checkpoint that covers the entry and signs
+		 * this log's own root at its size (another node may have
+		 * applied concurrent entries in another order), else the
 		 * current head (unsigned). */
 		if (ledger_store_log_checkpoints(c->src.store, &cps, &n)
 		    == GH_OK) {
 			for (size_t i = 0; i < n; i++) {
+				ledger_mhash rt;
 				if (cps[i].size > index && cps[i].size <= cur
 				    && (best == SIZE_MAX
-				        || cps[i].size < cps[best].size)) {
+				        || cps[i].size < cps[best].size)
+				    && ledger_store_log_root(
+				           c->src.store, cps[i].size, &rt)
+				        == GH_OK
+				    && memcmp(rt.b, cps[i].root.b, 32) == 0) {
 					best = i;
 				}
 			}

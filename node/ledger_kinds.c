@@ -1124,6 +1124,140 @@ nl_ctl_verify(
 }
 
 /* ------------------------------------------------------------------ */
+/* Inclusion bundles (request kind 18, control command ledger-prove). */
+
+/* Writes to out the bundle of entry h from this node's log (GH_ENOENT:
+ * not in it; GH_EPENDING: under no checkpoint of it yet). */
+static int
+nl_bundle_put(node_ledger *l, const uint8_t *h, gh_writer *out)
+{
+	ledger_bundle b;
+	gh_hash       eh;
+	uint8_t      *enc = NULL;
+	size_t        len;
+	int           rv;
+
+	nl_flush(l);
+	memcpy(eh.b, h, 32);
+	if ((rv = ledger_store_log_bundle(l->s, &eh, &b)) != GH_OK
+	    || (rv = ledger_bundle_encode(&b, &enc, &len)) != GH_OK) {
+		return (rv);
+	}
+	gh_put_fixed(out, enc, len);
+	free(enc);
+	return (gh_writer_err(out));
+}
+
+/* Request: [32] entry hash.  Reply: its bundle from this node's log. */
+static int
+nl_req_log_proof(void *arg, const gh_ed_pub *peer, const uint8_t *req,
+    size_t n, gh_writer *out)
+{
+	(void) peer;
+	return (n == 32 ? nl_bundle_put(arg, req, out) : GH_EINVAL);
+}
+
+typedef struct {
+	node_ledger *l;
+	void        *token;
+	gh_hash      h;
+	uint32_t     outstanding;
+	int          finished;
+	int          err; /* the best refusal: GH_EPENDING over GH_ENOENT */
+} nl_prove;
+
+/* Whether a peer's reply is a bundle for p->h under a checkpoint of a
+ * committee member of this network that verifies. */
+static int
+nl_prove_check(const nl_prove *p, const uint8_t *body, size_t n)
+{
+	ledger_bundle b;
+	int           rv;
+
+	if ((rv = ledger_bundle_decode(body, n, &b)) != GH_OK) {
+		return (rv);
+	}
+	if (!b.has_checkpoint || memcmp(b.entry.b, p->h.b, 32) != 0
+	    || memcmp(b.cp.network.b, p->l->netid.b, 32) != 0
+	    || ledger_genesis_member(&p->l->g, &b.cp.validator) < 0) {
+		return (GH_EPROTO);
+	}
+	return (ledger_bundle_verify(&b));
+}
+
+static void
+nl_prove_reply(void *arg, int err, const uint8_t *body, size_t n)
+{
+	nl_prove *p = arg;
+
+	if (!p->finished && err == GH_OK) {
+		err = nl_prove_check(p, body, n);
+		if (err == GH_OK && !p->l->closing) {
+			p->finished = 1;
+			node_ctl_finish(p->l->n, p->token, GH_OK, body, n);
+		}
+	}
+	if (err == GH_EPENDING
+	    || (err == GH_ENOENT && p->err != GH_EPENDING)) {
+		p->err = err;
+	}
+	if (--p->outstanding == 0) {
+		if (!p->finished && !p->l->closing) {
+			node_ctl_finish(p->l->n, p->token, p->err, NULL, 0);
+		}
+		free(p);
+	}
+}
+
+/*
+ * Request: [32] entry hash, then optionally [1] flags (bit 0: skip this
+ * node's own log).  Reply: a bundle proving the entry under a signed
+ * checkpoint: from this node's log when one of its checkpoints matches
+ * it, else the first one a committee member sends for its own log.
+ * GH_ENOENT: no log has it; GH_EPENDING: under no checkpoint yet.
+ */
+static int
+nl_ctl_prove(
+    void *arg, node *n, const uint8_t *req, size_t len, gh_writer *out)
+{
+	node_ledger *l = arg;
+	nl_prove    *p;
+	int          rv = GH_ENOENT;
+
+	if ((len != 32 && len != 33) || (len == 33 && (req[32] & ~1u))) {
+		return (GH_EINVAL);
+	}
+	if (len == 32 || !(req[32] & 1)) {
+		rv = nl_bundle_put(l, req, out);
+		if (rv != GH_ENOENT && rv != GH_EPENDING) {
+			return (rv);
+		}
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		return (GH_ENOMEM);
+	}
+	p->l   = l;
+	p->err = rv;
+	memcpy(p->h.b, req, 32);
+	p->token       = node_ctl_defer(n);
+	p->outstanding = 1; /* held while the requests go out */
+	for (uint32_t i = 0; i < l->g.n; i++) {
+		const gh_ed_pub *m = &l->g.committee[i].key;
+		if (memcmp(m->b, l->pub.b, 32) == 0) {
+			continue;
+		}
+		p->outstanding++;
+		if (node_request(
+		        n, m, NODE_REQ_LOG_PROOF, req, 32, nl_prove_reply, p)
+		    != GH_OK) {
+			p->outstanding--; /* not connected */
+		}
+	}
+	nl_prove_reply(p, GH_ECANCELED, NULL, 0); /* drops the hold */
+	return (GH_EPENDING);
+}
+
+/* ------------------------------------------------------------------ */
 /* Attach. */
 
 int
@@ -1202,6 +1336,13 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 	if ((rv = node_register_request(n, &rk)) != GH_OK) {
 		goto fail;
 	}
+	rk.kind    = NODE_REQ_LOG_PROOF;
+	rk.name    = "log-proof";
+	rk.max_req = 32;
+	rk.handle  = nl_req_log_proof;
+	if ((rv = node_register_request(n, &rk)) != GH_OK) {
+		goto fail;
+	}
 	{
 		static const struct {
 			const char *name;
@@ -1215,6 +1356,7 @@ node_ledger_attach(node *n, const node_config *c, node_ledger **out)
 			{ "ledger-submit", nl_ctl_submit },
 			{ "ledger-verify", nl_ctl_verify },
 			{ "ledger-seen", nl_ctl_seen },
+			{ "ledger-prove", nl_ctl_prove },
 		};
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 			node_ctl_cmd cc = { cmds[i].name, l, cmds[i].fn };

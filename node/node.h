@@ -352,6 +352,7 @@ enum {
 	NODE_REQ_PING       = 1,  /* echo: the body comes back */
 	NODE_REQ_VOTE       = 16, /* ledger: vote request */
 	NODE_REQ_CERT       = 17, /* ledger: certificate submission */
+	NODE_REQ_LOG_PROOF  = 18, /* ledger: an entry's inclusion bundle */
 	NODE_REQ_LEASE      = 32, /* market: lease traffic */
 	NODE_REQ_JOB        = 33, /* market: job traffic */
 	NODE_REQ_JOB_CANCEL = 34, /* market: cancel a job (its id) */

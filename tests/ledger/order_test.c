@@ -602,3 +602,120 @@ TEST_T(ledger_order_independence_property, 600)
 	    orders_run, pend_seen, kinds[LEDGER_SHARE_TRANSFER],
 	    kinds[LEDGER_REVENUE_CLAIM]);
 }
+
+/* A checkpoint of s's log at its head, signed by k. */
+static int
+head_checkpoint(fx *f, ledger_store *s, gh_ed_key *k, ledger_checkpoint *cp)
+{
+	int rv;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->network = f->netid;
+	cp->time    = gh_time_now();
+	if ((rv = ledger_store_log_head(s, &cp->size, &cp->root)) != GH_OK) {
+		return (rv);
+	}
+	ledger_checkpoint_sign(cp, k);
+	return (GH_OK);
+}
+
+/* Two replicas that applied two concurrent transfers in either order
+ * reach the same state but number their logs differently: an inclusion
+ * bundle comes only under a checkpoint of the replica's own log, signed
+ * by a committee member. */
+TEST(ledger_order_bundle_needs_a_checkpoint_of_the_same_log)
+{
+	fx                f;
+	ledger_store     *b    = NULL;
+	ledger_cert      *c[4] = { NULL };
+	ledger_entry      e;
+	ledger_bundle     bu;
+	ledger_checkpoint cp;
+	ledger_mhash      ra, rb;
+	gh_hash           sa, sb, none;
+	uint64_t          na, nb;
+	int               res[4], o;
+
+	CHECK_OK(fx_genesis(&f, 4));
+	CHECK_OK(fx_open(&f, th_path(0, "order-a")));
+	CHECK_OK(ledger_store_open(th_path(1, "order-b"), &f.g, NULL, &b));
+	for (int i = 0; i < 4; i++) {
+		CHECK((c[i] = malloc(sizeof(*c[i]))) != NULL);
+	}
+	/* Two mints on the issuer's chain, then one transfer on each of
+	 * two accounts' chains, certified and applied at A; B applies the
+	 * same certificates with the transfers swapped. */
+	for (int i = 0; i < 2; i++) {
+		fx_entry(&f, NULL, f.issuer, LEDGER_MINT, &e);
+		e.seq              = (uint64_t) i + 1;
+		e.prev             = i ? c[0]->hash : e.prev;
+		e.body.mint.to     = f.pub[i];
+		e.body.mint.amount = 1000;
+		CHECK_OK(ledger_entry_sign_account(&e, f.issuer));
+		CHECK_OK(ledger_store_certify(f.s, f.val, 4, &e, 0, c[i]));
+		CHECK_OK(ledger_store_ingest(f.s, &c[i], 1, res));
+		CHECK_OK(res[0]);
+	}
+	for (int i = 0; i < 2; i++) {
+		fx_entry(&f, NULL, f.acct[i], LEDGER_TRANSFER, &e);
+		e.body.transfer.dest = LEDGER_DEST_ACCOUNT;
+		memcpy(e.body.transfer.to.b, f.pub[5].b, 32);
+		e.body.transfer.amount = 10 + (uint64_t) i;
+		CHECK_OK(ledger_entry_sign_account(&e, f.acct[i]));
+		CHECK_OK(ledger_store_certify(f.s, f.val, 4, &e, 0, c[2 + i]));
+	}
+	CHECK_OK(ledger_store_ingest(f.s, c + 2, 2, res));
+	CHECK_OK(res[0]);
+	CHECK_OK(res[1]);
+	{
+		ledger_cert *swapped[4] = { c[0], c[1], c[3], c[2] };
+		CHECK_OK(ledger_store_ingest(b, swapped, 4, res));
+		for (int i = 0; i < 4; i++) {
+			CHECK_OK(res[i]);
+		}
+	}
+	CHECK_OK(ledger_store_state_hash(f.s, &sa));
+	CHECK_OK(ledger_store_state_hash(b, &sb));
+	CHECK_MEM(sa.b, sb.b, 32);
+	CHECK_OK(ledger_store_log_head(f.s, &na, &ra));
+	CHECK_OK(ledger_store_log_head(b, &nb, &rb));
+	CHECK_EQ(na, 4);
+	CHECK_EQ(nb, 4);
+	CHECK(memcmp(ra.b, rb.b, 32) != 0);
+
+	/* Validator 0 signs A's log; both replicas keep its checkpoint. */
+	CHECK_OK(head_checkpoint(&f, f.s, f.val[0], &cp));
+	CHECK_OK(ledger_store_checkpoint_add(f.s, &cp, &o));
+	CHECK_OK(ledger_store_checkpoint_add(b, &cp, &o));
+	CHECK_OK(ledger_store_log_bundle(f.s, &c[2]->hash, &bu));
+	CHECK_OK(ledger_bundle_verify(&bu));
+	CHECK_MEM(bu.entry.b, c[2]->hash.b, 32);
+	CHECK_MEM(bu.cp.validator.b, f.g.committee[0].key.b, 32);
+	CHECK_EQ(bu.proof.index, 2);
+	CHECK_ERR(ledger_store_log_bundle(b, &c[2]->hash, &bu), GH_EPENDING);
+	/* Not even the mints, which both logs hold at the same index: the
+	 * checkpoint signs a root that is not B's. */
+	CHECK_ERR(ledger_store_log_bundle(b, &c[0]->hash, &bu), GH_EPENDING);
+
+	/* A key outside the committee signing B's log does not count. */
+	CHECK_OK(head_checkpoint(&f, b, f.node, &cp));
+	(void) ledger_store_checkpoint_add(b, &cp, &o);
+	CHECK_ERR(ledger_store_log_bundle(b, &c[2]->hash, &bu), GH_EPENDING);
+	/* Validator 1 signing B's log does: transfer 0 sits at index 3
+	 * there. */
+	CHECK_OK(head_checkpoint(&f, b, f.val[1], &cp));
+	CHECK_OK(ledger_store_checkpoint_add(b, &cp, &o));
+	CHECK_OK(ledger_store_log_bundle(b, &c[2]->hash, &bu));
+	CHECK_OK(ledger_bundle_verify(&bu));
+	CHECK_MEM(bu.cp.validator.b, f.g.committee[1].key.b, 32);
+	CHECK_EQ(bu.proof.index, 3);
+	CHECK_MEM(bu.root.b, rb.b, 32);
+
+	memset(none.b, 0xa5, 32);
+	CHECK_ERR(ledger_store_log_bundle(f.s, &none, &bu), GH_ENOENT);
+	for (int i = 0; i < 4; i++) {
+		free(c[i]);
+	}
+	ledger_store_close(b);
+	fx_free(&f);
+}
