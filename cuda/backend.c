@@ -133,6 +133,27 @@ gpu_cuda_available(char *err, size_t cap)
 }
 
 int
+gpu_cuda_copy_bandwidth(double *bytes_per_s, char *err, size_t cap)
+{
+	void                  *dl;
+	const gpu_backend_ops *ops;
+	int                    rv;
+
+	*bytes_per_s = 0;
+	if ((rv = gpu_cuda_load(&dl, &ops, err, cap)) != GH_OK) {
+		return (rv);
+	}
+	if (ops->copy_bandwidth == NULL) {
+		gpu_errf(err, cap, "the CUDA module measures no bandwidth");
+		rv = GH_EUNSUPPORTED;
+	} else {
+		rv = be_err(ops->copy_bandwidth(bytes_per_s, err, cap));
+	}
+	gpu_cuda_unload(dl);
+	return (rv);
+}
+
+int
 gpu_ctx_new(const gpu_model *m, gpu_backend_kind kind, uint32_t n_ctx,
     int n_threads, gpu_ctx **out, char *err, size_t cap)
 {
@@ -246,50 +267,51 @@ gpu_ctx_forward(gpu_ctx *c, const int32_t *toks, uint32_t n, float *logits,
 
 #define ST_PROMPT 8
 #define ST_GEN    8
+#define ST_MAX    1024 /* prompt plus generated tokens */
 
-static int
-st_one(gpu_type wt, char *err, size_t cap)
+int
+gpu_backend_compare(const gpu_test_spec *sp, uint32_t n_prompt, uint32_t n_gen,
+    char *err, size_t cap)
 {
-	gpu_test_spec sp;
-	uint8_t      *p = NULL;
-	size_t        n;
-	gpu_model    *m   = NULL;
-	gpu_ctx      *cpu = NULL, *dev = NULL;
-	float        *lc = NULL, *lg = NULL;
-	int32_t       tc[ST_PROMPT + ST_GEN], tg[ST_PROMPT + ST_GEN];
-	int           rv;
-	uint32_t      V;
-	double        worst = 0.0;
+	uint8_t   *p = NULL;
+	size_t     n;
+	gpu_model *m   = NULL;
+	gpu_ctx   *cpu = NULL, *dev = NULL;
+	float     *lc = NULL, *lg = NULL;
+	int32_t   *tc = NULL, *tg = NULL;
+	int        rv;
+	uint32_t   V, ctx = n_prompt + n_gen;
 
-	gpu_test_spec_default(&sp);
-	sp.wtype     = wt;
-	sp.embd_type = wt;
-	sp.seed      = 0x5e1f7e57ull + (uint64_t) wt;
-	if ((rv = gpu_test_model_make(&sp, &p, &n)) != GH_OK) {
+	if (n_prompt == 0 || ctx > ST_MAX) {
+		return (GH_EINVAL);
+	}
+	if ((rv = gpu_test_model_make(sp, &p, &n)) != GH_OK) {
 		goto out;
 	}
 	if ((rv = gpu_model_from_memory(p, n, 1, &m, err, cap)) != GH_OK) {
 		goto out;
 	}
 	V = gpu_model_info_get(m)->n_vocab;
-	if ((lc = malloc((size_t) ST_PROMPT * V * sizeof(float))) == NULL
-	    || (lg = malloc((size_t) ST_PROMPT * V * sizeof(float))) == NULL) {
+	if ((lc = malloc((size_t) n_prompt * V * sizeof(float))) == NULL
+	    || (lg = malloc((size_t) n_prompt * V * sizeof(float))) == NULL
+	    || (tc = malloc(ctx * sizeof(int32_t))) == NULL
+	    || (tg = malloc(ctx * sizeof(int32_t))) == NULL) {
 		rv = GH_ENOMEM;
 		goto out;
 	}
-	if ((rv = gpu_ctx_new(m, GPU_BACKEND_CPU, 64, 0, &cpu, err, cap))
+	if ((rv = gpu_ctx_new(m, GPU_BACKEND_CPU, ctx, 0, &cpu, err, cap))
 	        != GH_OK
-	    || (rv = gpu_ctx_new(m, GPU_BACKEND_CUDA, 64, 0, &dev, err, cap))
+	    || (rv = gpu_ctx_new(m, GPU_BACKEND_CUDA, ctx, 0, &dev, err, cap))
 	        != GH_OK) {
 		goto out;
 	}
-	for (int i = 0; i < ST_PROMPT; i++) {
-		tc[i] = tg[i] = (int32_t) (3 + (uint32_t) i * 37 % (V - 3));
+	for (uint32_t i = 0; i < n_prompt; i++) {
+		tc[i] = tg[i] = (int32_t) (3 + i * 37 % (V - 3));
 	}
 	/* Prefill (the GEMM path) then greedy decode (the decode path). */
-	for (int i = ST_PROMPT; i <= ST_PROMPT + ST_GEN; i++) {
-		int      first = i == ST_PROMPT;
-		uint32_t k     = first ? ST_PROMPT : 1;
+	for (uint32_t i = n_prompt; i <= ctx; i++) {
+		int      first = i == n_prompt;
+		uint32_t k     = first ? n_prompt : 1;
 		int32_t *src_c = first ? tc : &tc[i - 1];
 		int32_t *src_g = first ? tg : &tg[i - 1];
 		if ((rv = gpu_ctx_forward(
@@ -306,16 +328,15 @@ st_one(gpu_type wt, char *err, size_t cap)
 			double d = fabs((double) lc[j] - (double) lg[j]);
 			if (!(d <= 1e-3)) {
 				gpu_errf(err, cap,
-				    "%s model: logit %zu differs by %g from "
-				    "the "
-				    "CPU reference",
-				    gpu_type_name(wt), j % V, d);
+				    "%s model, step %u: logit %zu differs by "
+				    "%g from the CPU reference",
+				    gpu_type_name(sp->wtype), i - n_prompt,
+				    j % V, d);
 				rv = GH_EDEVICE;
 				goto out;
 			}
-			worst = d > worst ? d : worst;
 		}
-		if (i == ST_PROMPT + ST_GEN) {
+		if (i == ctx) {
 			break;
 		}
 		gpu_sample_params gp = { 0 };
@@ -326,9 +347,10 @@ st_one(gpu_type wt, char *err, size_t cap)
 		gpu_sample(lgl, V, &gp, &r, NULL, &tg[i]);
 		if (tc[i] != tg[i]) {
 			gpu_errf(err, cap,
-			    "%s model: greedy token %d differs (%d on the "
+			    "%s model: greedy token %u differs (%d on the "
 			    "device, %d on the CPU)",
-			    gpu_type_name(wt), i - ST_PROMPT, tg[i], tc[i]);
+			    gpu_type_name(sp->wtype), i - n_prompt, tg[i],
+			    tc[i]);
 			rv = GH_EDEVICE;
 			goto out;
 		}
@@ -340,6 +362,8 @@ out:
 	gpu_model_close(m);
 	free(lc);
 	free(lg);
+	free(tc);
+	free(tg);
 	return (rv);
 }
 
@@ -354,7 +378,14 @@ gpu_backend_selftest(char *err, size_t cap)
 		return (rv);
 	}
 	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		if ((rv = st_one(types[i], err, cap)) != GH_OK) {
+		gpu_test_spec sp;
+		gpu_test_spec_default(&sp);
+		sp.wtype     = types[i];
+		sp.embd_type = types[i];
+		sp.seed      = 0x5e1f7e57ull + (uint64_t) types[i];
+		if ((rv = gpu_backend_compare(
+		         &sp, ST_PROMPT, ST_GEN, err, cap))
+		    != GH_OK) {
 			return (rv == GH_ENOMEM ? rv : GH_EDEVICE);
 		}
 	}

@@ -18,7 +18,7 @@
 extern "C" {
 #endif
 
-#define GPU_MODULE_ABI    1
+#define GPU_MODULE_ABI    2
 #define GPU_MODULE_SYMBOL "gpu_cuda_module_get"
 
 /* Return codes across the module boundary (mapped to gh_err by the
@@ -68,6 +68,10 @@ typedef struct {
 	 * pos0..pos0+n-1; outputs as gpu_ctx_forward. */
 	int (*forward)(void *state, const float *x, uint32_t n, uint32_t pos0,
 	    float *logits, int all_logits, float *hidden, uint64_t *device_ns);
+	/* The device's copy bandwidth: bytes read plus bytes written per
+	 * second by device-to-device copies of a buffer larger than any
+	 * cache, timed on the device (NULL: not measured). */
+	int (*copy_bandwidth)(double *bytes_per_s, char *err, size_t errcap);
 } gpu_backend_ops;
 
 typedef int (*gpu_module_get_fn)(

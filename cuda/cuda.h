@@ -299,6 +299,13 @@ int gpu_ctx_forward(gpu_ctx *c, const int32_t *toks, uint32_t n, float *logits,
  * GH_EDEVICE with the reason in errbuf.  Any thread. */
 int gpu_cuda_available(char *errbuf, size_t errcap);
 
+/* The CUDA device's copy bandwidth (bytes read plus bytes written per
+ * second, device-to-device copies timed with CUDA events): the floor
+ * of the GPU decode benchmark.  GH_EDEVICE (reason in errbuf) without
+ * a module or device, GH_EUNSUPPORTED when the module measures none.
+ * Seconds; any thread. */
+int gpu_cuda_copy_bandwidth(double *bytes_per_s, char *errbuf, size_t errcap);
+
 /*
  * The start-up self-test of the CUDA backend: a tiny model written in
  * memory runs on the CUDA backend and the CPU reference; GH_OK when
@@ -307,6 +314,18 @@ int gpu_cuda_available(char *errbuf, size_t errcap);
  * that a node refuses to offer the device.  Seconds; any thread.
  */
 int gpu_backend_selftest(char *errbuf, size_t errcap);
+
+/*
+ * The comparison behind the self-test, on the test model of spec s
+ * (declared below): n_prompt tokens prefilled, then n_gen greedy steps
+ * (n_prompt + n_gen <= 1024), on the CUDA backend and the CPU
+ * reference.  GH_OK when every logit agrees within 1e-3 absolute and
+ * every greedy token is the same; GH_EDEVICE (what differed in errbuf)
+ * otherwise, or the error of a step.  Any thread.
+ */
+typedef struct gpu_test_spec gpu_test_spec;
+int gpu_backend_compare(const gpu_test_spec *s, uint32_t n_prompt,
+    uint32_t n_gen, char *errbuf, size_t errcap);
 
 /* ------------------------------------------------------------------ */
 /* NVML, loaded at run time (libnvidia-ml.so.1). */
@@ -359,7 +378,7 @@ int gpu_sample(const float *logits, uint32_t n, const gpu_sample_params *sp,
 /* ------------------------------------------------------------------ */
 /* Test models. */
 
-typedef struct {
+struct gpu_test_spec {
 	uint32_t n_vocab; /* >= 259; the test vocabulary is padded */
 	uint32_t n_ctx;
 	uint32_t n_embd;
@@ -374,7 +393,7 @@ typedef struct {
 	gpu_type wtype;     /* matrices; norms stay F32 */
 	gpu_type embd_type; /* token_embd (and the tied output) */
 	uint64_t seed;
-} gpu_test_spec;
+};
 
 /*
  * A llama model with deterministic random weights (from seed) and a

@@ -78,6 +78,23 @@ typedef struct {
 	int         tied, rounds;
 } eb_shape;
 
+/* The test model of shape sh with weights of type. */
+static void
+eb_spec(const eb_shape *sh, gpu_type type, gpu_test_spec *s)
+{
+	gpu_test_spec_default(s);
+	s->n_vocab   = sh->vocab;
+	s->n_ctx     = 256;
+	s->n_embd    = sh->embd;
+	s->n_layer   = sh->layer;
+	s->n_ff      = sh->ff;
+	s->n_head    = sh->head;
+	s->n_head_kv = sh->head_kv;
+	s->tied      = sh->tied;
+	s->wtype     = type;
+	s->embd_type = type;
+}
+
 #define EB_RUN    4  /* tokens timed after each bandwidth pass */
 #define EB_ROUNDS 16 /* the most rounds of any shape */
 
@@ -97,17 +114,7 @@ eb_run(const eb_shape *sh, gpu_type type)
 	double        dts[EB_ROUNDS * EB_RUN], bws[EB_ROUNDS], sink = 0;
 	double        bytes;
 
-	gpu_test_spec_default(&s);
-	s.n_vocab   = sh->vocab;
-	s.n_ctx     = 256;
-	s.n_embd    = sh->embd;
-	s.n_layer   = sh->layer;
-	s.n_ff      = sh->ff;
-	s.n_head    = sh->head;
-	s.n_head_kv = sh->head_kv;
-	s.tied      = sh->tied;
-	s.wtype     = type;
-	s.embd_type = type;
+	eb_spec(sh, type, &s);
 	if ((rv = gpu_test_model_make(&s, &p, &n)) != GH_OK
 	    || (rv = gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)))
 	        != GH_OK) {
@@ -170,12 +177,74 @@ out:
 	gpu_model_close(m);
 }
 
+#define EB_GPU_TOKENS 64
+
+/* The ~1B shape in F16 on the CUDA backend, each token timed on the
+ * host (launches and copies included), beside the floor of the
+ * device's copy bandwidth: bytes read plus written per second over
+ * the weight bytes per token.  Without a device it says why. */
+static const eb_shape eb_1b = { "1b", 32000, 2048, 22, 5632, 32, 4, 0, 7 };
+
+static void
+eb_gpu_1b_f16(void)
+{
+	gpu_test_spec s;
+	uint8_t      *p = NULL;
+	size_t        n;
+	gpu_model    *m        = NULL;
+	gpu_ctx      *c        = NULL;
+	float        *logits   = NULL;
+	char          err[256] = "";
+	double        bw, dts[EB_GPU_TOKENS];
+	int32_t       tok = 1;
+	int           rv;
+
+	if ((rv = gpu_cuda_copy_bandwidth(&bw, err, sizeof(err))) != GH_OK) {
+		printf("# engine: gpu_decode_1b_f16 not run: %s\n", err);
+		return;
+	}
+	eb_spec(&eb_1b, GPU_TYPE_F16, &s);
+	if ((rv = gpu_test_model_make(&s, &p, &n)) != GH_OK
+	    || (rv = gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)))
+	        != GH_OK
+	    || (logits = malloc(s.n_vocab * sizeof(float))) == NULL
+	    || (rv = gpu_ctx_new(
+	            m, GPU_BACKEND_CUDA, 128, 0, &c, err, sizeof(err)))
+	        != GH_OK) {
+		printf("# engine: gpu_decode_1b_f16 not run: %s %s\n",
+		    gh_strerror(rv), err);
+		goto out;
+	}
+	/* One untimed token (first launches), then one at each position. */
+	for (int i = -1; i < EB_GPU_TOKENS; i++) {
+		double t0 = bench_now();
+		tok       = (int32_t) (3 + (uint32_t) (i + 1) * 37 % 31997);
+		if ((rv = gpu_ctx_forward(c, &tok, 1, logits, 0, NULL, NULL))
+		    != GH_OK) {
+			printf("# engine: gpu_decode_1b_f16 failed: %s\n",
+			    gh_strerror(rv));
+			goto out;
+		}
+		if (i >= 0) {
+			dts[i] = bench_now() - t0;
+		}
+	}
+	qsort(dts, EB_GPU_TOKENS, sizeof(double), eb_cmp);
+	bench_report("engine", "gpu_decode_1b_f16",
+	    1.0 / dts[EB_GPU_TOKENS / 2], "tok/s",
+	    bw / (double) gpu_model_info_get(m)->token_bytes, 1);
+out:
+	free(logits);
+	gpu_ctx_free(c);
+	gpu_model_close(m);
+}
+
 BENCH(engine, cpu_decode)
 {
-	static const eb_shape shapes[] = {
+	const eb_shape shapes[] = {
 		{ "15m", 32000, 288, 6, 768, 6, 6, 1, 15 },
 		{ "110m", 32000, 768, 12, 2048, 12, 12, 1, 15 },
-		{ "1b", 32000, 2048, 22, 5632, 32, 4, 0, 7 },
+		eb_1b,
 	};
 
 	printf("# engine: %d threads, bandwidth floor = streaming read "
@@ -193,5 +262,8 @@ BENCH(engine, cpu_decode)
 		if (only == NULL || strstr(n2, only) != NULL) {
 			eb_run(&shapes[i], GPU_TYPE_Q8_0);
 		}
+	}
+	if (only == NULL || strstr("gpu_1b_f16", only) != NULL) {
+		eb_gpu_1b_f16();
 	}
 }

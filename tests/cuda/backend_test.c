@@ -29,6 +29,39 @@ fake_module(int broken, int slot)
 	return (out);
 }
 
+/* The test models of the CUDA comparison: GQA and not, tied output and
+ * not, each weight type. */
+static void
+agree_spec(int i, gpu_test_spec *s)
+{
+	static const gpu_type t[]
+	    = { GPU_TYPE_F32, GPU_TYPE_F16, GPU_TYPE_Q8_0, GPU_TYPE_Q8_0 };
+	static const uint32_t kv[] = { 4, 2, 1, 4 };
+	static const int      ti[] = { 1, 0, 1, 0 };
+
+	gpu_test_spec_default(s);
+	s->n_embd    = 128;
+	s->n_head    = 4;
+	s->n_head_kv = kv[i];
+	s->n_ff      = 256;
+	s->n_ctx     = 128;
+	s->tied      = ti[i];
+	s->wtype     = t[i];
+	s->embd_type = t[i];
+	s->seed      = 0xa9ee0000ull + (uint64_t) i;
+}
+
+/* The loaded CUDA module against the CPU backend on the test model
+ * agree_spec(i): an 8-token prefill, then 64 greedy steps. */
+static int
+agree_64(int i, char *err, size_t cap)
+{
+	gpu_test_spec s;
+
+	agree_spec(i, &s);
+	return (gpu_backend_compare(&s, 8, 64, err, cap));
+}
+
 TEST(cuda_missing_module_or_device_is_a_clear_error)
 {
 	char          err[512] = "";
@@ -42,6 +75,9 @@ TEST(cuda_missing_module_or_device_is_a_clear_error)
 	CHECK_ERR(gpu_cuda_available(err, sizeof(err)), GH_EDEVICE);
 	CHECK(strstr(err, "/nonexistent/gpuhour-cuda.so") != NULL);
 	CHECK_ERR(gpu_backend_selftest(err, sizeof(err)), GH_EDEVICE);
+	double bw = 1;
+	CHECK_ERR(gpu_cuda_copy_bandwidth(&bw, err, sizeof(err)), GH_EDEVICE);
+	CHECK(bw == 0);
 	gpu_test_spec_default(&s);
 	CHECK_OK(gpu_test_model_make(&s, &p, &n));
 	CHECK_OK(gpu_model_from_memory(p, n, 1, &m, err, sizeof(err)));
@@ -73,10 +109,34 @@ TEST_T(cuda_selftest_accepts_a_good_device_and_refuses_a_bad_one, 240)
 	setenv("GPUHOUR_CUDA_MODULE", good, 1);
 	CHECK_OK(gpu_cuda_available(err, sizeof(err)));
 	CHECK_OK(gpu_backend_selftest(err, sizeof(err)));
+	/* The module's bandwidth reaches the caller (the stand-in's is the
+	 * host's memcpy: more than 100 MB/s on any machine). */
+	double bw = 0;
+	CHECK_OK(gpu_cuda_copy_bandwidth(&bw, err, sizeof(err)));
+	CHECK(bw > 1e8);
 	setenv("GPUHOUR_CUDA_MODULE", bad, 1);
 	CHECK_OK(gpu_cuda_available(err, sizeof(err)));
 	CHECK_ERR(gpu_backend_selftest(err, sizeof(err)), GH_EDEVICE);
 	CHECK(strstr(err, "differs") != NULL);
+	unsetenv("GPUHOUR_CUDA_MODULE");
+}
+
+/* The comparison the real device must pass, run here through the
+ * stand-in module: the good one agrees on every model over 64 greedy
+ * steps, the faulty one is caught at its first logits. */
+TEST_T(cuda_comparison_over_64_greedy_steps, 240)
+{
+	const char *good = fake_module(0, 2), *bad = fake_module(1, 3);
+	char        err[512] = "";
+
+	CHECK(good != NULL && bad != NULL);
+	setenv("GPUHOUR_CUDA_MODULE", good, 1);
+	for (int i = 0; i < 4; i++) {
+		CHECK_OK(agree_64(i, err, sizeof(err)));
+	}
+	setenv("GPUHOUR_CUDA_MODULE", bad, 1);
+	CHECK_ERR(agree_64(0, err, sizeof(err)), GH_EDEVICE);
+	CHECK(strstr(err, "step 0: logit") != NULL);
 	unsetenv("GPUHOUR_CUDA_MODULE");
 }
 
@@ -201,6 +261,17 @@ TEST_T(cuda_real_device_when_present, 300)
 		return;
 	}
 	CHECK_OK(gpu_backend_selftest(err, sizeof(err)));
+	for (int i = 0; i < 4; i++) {
+		int rv = agree_64(i, err, sizeof(err));
+		if (rv != GH_OK) {
+			fprintf(stderr, "cuda_real_device_when_present: %s\n",
+			    err);
+		}
+		CHECK_OK(rv);
+	}
+	double bw = 0;
+	CHECK_OK(gpu_cuda_copy_bandwidth(&bw, err, sizeof(err)));
+	CHECK(bw > 1e9);
 	gpu_test_spec_default(&s);
 	s.wtype  = GPU_TYPE_Q8_0;
 	s.n_embd = 128;
