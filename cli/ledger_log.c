@@ -15,11 +15,14 @@
 
 #include "base/base.h"
 #include "cli/cli.h"
+#include "cli/netcli.h"
 #include "ledger/ledger.h"
 
 static const char cli_ledger_log_usage[]
     = "usage: gpuhour ledger proof ENTRY [--size N] [--data DIR] [--out "
       "FILE] [--json]\n"
+      "       gpuhour ledger proof ENTRY --node CONFIG [--out FILE] "
+      "[--json]\n"
       "       gpuhour ledger proof --check FILE [--validator HEX] "
       "[--json]\n"
       "       gpuhour ledger consistency A B [--data DIR] [--out FILE] "
@@ -39,7 +42,13 @@ static const char cli_ledger_log_usage[]
       "unsigned).\n"
       "                  Prints it; --out writes the proof bundle "
       "(binary),\n"
-      "                  which --check reads.\n"
+      "                  which --check reads.  With --node, the running "
+      "node\n"
+      "                  gives it: from its own log when a checkpoint "
+      "matches\n"
+      "                  that log, else from a validator's (nodes number "
+      "entries\n"
+      "                  in their own order of application).\n"
       "proof --check F   verifies a bundle offline, with no store: the "
       "checkpoint's\n"
       "                  signature and the entry's inclusion.  F may hold "
@@ -58,6 +67,7 @@ static const char cli_ledger_log_usage[]
       "$GPUHOUR_HOME/devnet,\n"
       "                   else ~/.gpuhour/devnet); the store is "
       "DIR/ledger\n"
+      "  --node CONFIG    ask that running node (proof ENTRY only)\n"
       "  --size N         prove against the tree of N entries\n"
       "  --out FILE       write the canonical encoding to FILE\n"
       "  --check FILE     verify the bundle in FILE\n"
@@ -72,6 +82,7 @@ enum {
 	OPT_CHECK,
 	OPT_VALIDATOR,
 	OPT_JSON,
+	OPT_NODE,
 };
 
 static const struct option cli_ledger_log_opts[] = {
@@ -82,6 +93,7 @@ static const struct option cli_ledger_log_opts[] = {
 	{ "check", required_argument, NULL, OPT_CHECK },
 	{ "validator", required_argument, NULL, OPT_VALIDATOR },
 	{ "json", no_argument, NULL, OPT_JSON },
+	{ "node", required_argument, NULL, OPT_NODE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -92,6 +104,7 @@ typedef struct {
 	const char *out;
 	const char *check;
 	const char *validator;
+	const char *node;
 	int         json;
 	char      **pos; /* positional arguments after the verb */
 	int         npos;
@@ -253,15 +266,118 @@ cli_ledger_write(const char *path, const uint8_t *p, size_t n)
 	return (CLI_EXIT_OK);
 }
 
+/* Prints bundle b (verified) as `ledger proof` does, and writes its
+ * encoding to --out. */
+static int
+cli_ledger_bundle_show(const cli_ledger_log_args *a, const ledger_bundle *b)
+{
+	uint8_t *enc = NULL;
+	size_t   n   = 0;
+	char     h[65];
+	int      rv, ex;
+
+	if ((rv = ledger_bundle_encode(b, &enc, &n)) != GH_OK) {
+		return (cli_fail(rv, "inclusion proof"));
+	}
+	if (a->out != NULL && (ex = cli_ledger_write(a->out, enc, n)) != 0) {
+		free(enc);
+		return (ex);
+	}
+	if (a->json) {
+		cli_ledger_hex(b->entry.b, h);
+		printf("{\"entry\": \"%s\", \"index\": %" PRIu64
+		       ", \"size\": %" PRIu64 ", ",
+		    h, b->proof.index, b->proof.size);
+		cli_ledger_hex(b->root.b, h);
+		printf("\"root\": \"%s\", \"path\": [", h);
+		cli_ledger_print_path(b->proof.path, b->proof.n, 1);
+		printf("], \"checkpoint\": ");
+		if (b->has_checkpoint) {
+			cli_ledger_print_cp(&b->cp, "", 1);
+		} else {
+			printf("null");
+		}
+		printf(", ");
+		cli_ledger_print_bytes("bundle", enc, n, 1);
+		printf("}\n");
+	} else if (a->out == NULL) {
+		cli_ledger_hex(b->entry.b, h);
+		printf("entry     %s\nindex     %" PRIu64
+		       "\nsize      %" PRIu64 "\n",
+		    h, b->proof.index, b->proof.size);
+		cli_ledger_hex(b->root.b, h);
+		printf("root      %s\n", h);
+		cli_ledger_print_path(b->proof.path, b->proof.n, 0);
+		if (b->has_checkpoint) {
+			printf("checkpoint\n");
+			cli_ledger_print_cp(&b->cp, "  ", 0);
+		} else {
+			printf("checkpoint none: the root is this node's, "
+			       "unsigned\n");
+		}
+		cli_ledger_print_bytes("bundle", enc, n, 0);
+	}
+	free(enc);
+	return (CLI_EXIT_OK);
+}
+
+/* `ledger proof ENTRY --node CONFIG`: the running node's ledger-prove,
+ * checked here (signature and inclusion) before it is shown. */
+static int
+cli_ledger_proof_node(const cli_ledger_log_args *a)
+{
+	node_ledger_info info;
+	ledger_bundle    b;
+	gh_hash          h;
+	uint8_t         *body = NULL;
+	size_t           bl;
+	int              rv;
+
+	if (a->npos != 1) {
+		return (cli_usage_error("ledger", "proof takes one ENTRY"));
+	}
+	if (strlen(a->pos[0]) != 64
+	    || gh_hex_decode(a->pos[0], h.b, 32) != GH_OK) {
+		return (cli_usage_error("ledger",
+		    "ENTRY is an entry's hash (64 hex digits), not '%s'",
+		    a->pos[0]));
+	}
+	/* The node first: a status of GH_ENOENT below is then the node's
+	 * answer, not a config file that is missing. */
+	if ((rv = cli_net_info(a->node, &info)) != GH_OK) {
+		return (cli_fail(rv, "%s", a->node));
+	}
+	rv = cli_net_call(a->node, "ledger-prove", h.b, 32, 20000, &body, &bl);
+	if (rv == GH_ENOENT || rv == GH_EPENDING) {
+		fprintf(stderr, "gpuhour: entry %s %s\n", a->pos[0],
+		    rv == GH_ENOENT ? "is in no log the node can reach"
+		                    : "is under no signed checkpoint yet");
+		return (CLI_EXIT_NOTFOUND);
+	}
+	if (rv != GH_OK) {
+		return (cli_fail(rv, "%s", a->node));
+	}
+	rv = ledger_bundle_decode(body, bl, &b);
+	free(body);
+	if (rv == GH_OK
+	    && (memcmp(b.entry.b, h.b, 32) != 0 || !b.has_checkpoint)) {
+		rv = GH_EPROTO;
+	}
+	if (rv != GH_OK || (rv = ledger_bundle_verify(&b)) != GH_OK) {
+		fprintf(stderr,
+		    "gpuhour: the node's proof does not verify: %s\n",
+		    gh_strerror(rv));
+		return (CLI_EXIT_INVALID);
+	}
+	return (cli_ledger_bundle_show(a, &b));
+}
+
 static int
 cli_ledger_proof_make(const cli_ledger_log_args *a)
 {
 	ledger_logdb *db = NULL;
 	ledger_bundle b;
-	uint8_t      *enc = NULL;
-	size_t        n   = 0;
 	uint64_t      index, size, want = 0;
-	char          h[65];
 	int           rv, ex = CLI_EXIT_FAIL;
 
 	memset(&b, 0, sizeof(b));
@@ -324,51 +440,12 @@ cli_ledger_proof_make(const cli_ledger_log_args *a)
 		goto out;
 	}
 	if ((rv = ledger_logdb_inclusion(db, index, size, &b.proof)) != GH_OK
-	    || (rv = ledger_bundle_verify(&b)) != GH_OK
-	    || (rv = ledger_bundle_encode(&b, &enc, &n)) != GH_OK) {
+	    || (rv = ledger_bundle_verify(&b)) != GH_OK) {
 		ex = cli_fail(rv, "inclusion proof");
 		goto out;
 	}
-	if (a->out != NULL && (ex = cli_ledger_write(a->out, enc, n)) != 0) {
-		goto out;
-	}
-	if (a->json) {
-		cli_ledger_hex(b.entry.b, h);
-		printf("{\"entry\": \"%s\", \"index\": %" PRIu64
-		       ", \"size\": %" PRIu64 ", ",
-		    h, index, size);
-		cli_ledger_hex(b.root.b, h);
-		printf("\"root\": \"%s\", \"path\": [", h);
-		cli_ledger_print_path(b.proof.path, b.proof.n, 1);
-		printf("], \"checkpoint\": ");
-		if (b.has_checkpoint) {
-			cli_ledger_print_cp(&b.cp, "", 1);
-		} else {
-			printf("null");
-		}
-		printf(", ");
-		cli_ledger_print_bytes("bundle", enc, n, 1);
-		printf("}\n");
-	} else if (a->out == NULL) {
-		cli_ledger_hex(b.entry.b, h);
-		printf("entry     %s\nindex     %" PRIu64
-		       "\nsize      %" PRIu64 "\n",
-		    h, index, size);
-		cli_ledger_hex(b.root.b, h);
-		printf("root      %s\n", h);
-		cli_ledger_print_path(b.proof.path, b.proof.n, 0);
-		if (b.has_checkpoint) {
-			printf("checkpoint\n");
-			cli_ledger_print_cp(&b.cp, "  ", 0);
-		} else {
-			printf("checkpoint none: the root is this node's, "
-			       "unsigned\n");
-		}
-		cli_ledger_print_bytes("bundle", enc, n, 0);
-	}
-	ex = CLI_EXIT_OK;
+	ex = cli_ledger_bundle_show(a, &b);
 out:
-	free(enc);
 	ledger_logdb_close(db);
 	return (ex);
 }
@@ -750,6 +827,9 @@ cli_ledger_log_main(int argc, char **argv)
 		case OPT_JSON:
 			a.json = 1;
 			break;
+		case OPT_NODE:
+			a.node = optarg;
+			break;
 		case 'h':
 			fputs(cli_ledger_log_usage, stdout);
 			return (CLI_EXIT_OK);
@@ -774,7 +854,18 @@ cli_ledger_log_main(int argc, char **argv)
 			return (cli_usage_error(
 			    "ledger", "--validator goes with --check"));
 		}
+		if (a.node != NULL) {
+			if (a.data != NULL || a.size != NULL) {
+				return (cli_usage_error("ledger",
+				    "--node asks the node: no --data or "
+				    "--size"));
+			}
+			return (cli_ledger_proof_node(&a));
+		}
 		return (cli_ledger_proof_make(&a));
+	}
+	if (a.node != NULL) {
+		return (cli_usage_error("ledger", "--node belongs to proof"));
 	}
 	if (a.check != NULL || a.validator != NULL || a.size != NULL) {
 		return (cli_usage_error("ledger",

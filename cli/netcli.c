@@ -25,9 +25,11 @@ cli_net_call(const char *config, const char *cmd, const uint8_t *req,
 	}
 	node_config_default(c);
 	if ((rv = node_config_load(config, c, err, sizeof(err))) != GH_OK) {
+		/* Not the node's GH_ENOENT ("no such account"...): a config
+		 * that cannot be read is a bad --node argument. */
 		fprintf(stderr, "gpuhour: %s\n", err);
 		free(c);
-		return (rv);
+		return (rv == GH_ENOMEM ? rv : GH_EINVAL);
 	}
 	rv = node_ctl_call(
 	    c->data_dir, cmd, req, len, timeout_ms, &status, body, blen);

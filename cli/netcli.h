@@ -10,7 +10,9 @@
 #include "node/node.h"
 
 /* Calls a control command of the node configured by config; returns the
- * node's status (GH_ECLOSED when no node answers).  *body malloc'd. */
+ * node's status (GH_ECLOSED when no node answers, GH_EINVAL when config
+ * cannot be read: never a status the node could give).  *body
+ * malloc'd. */
 int cli_net_call(const char *config, const char *cmd, const uint8_t *req,
     size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen);
 int cli_net_info(const char *config, node_ledger_info *info);

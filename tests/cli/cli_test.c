@@ -28,6 +28,29 @@ TEST(cli_help_version_and_usage_errors)
 	CHECK_EQ(th_sh(NULL, "%s keys frob a", th_bin()), 2);
 }
 
+/* A --node config that cannot be read is an error, never taken for the
+ * node's "not found" (a balance of 0, an entry in no log). */
+TEST(cli_unreadable_node_config_is_an_error)
+{
+	static const char *cmds[] = { "wallet balance", "ledger proof" };
+	char              *out    = NULL;
+
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		int ex = th_sh(&out,
+		    "%s %s --node %s/none.conf "
+		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaa"
+		    "aaaa 2>&1",
+		    th_bin(), cmds[i], th_tmpdir());
+		CHECK(ex != 0 && ex != 3);
+		CHECK(out != NULL && strstr(out, "cannot read") != NULL);
+		CHECK(strstr(out, "balance") == NULL
+		    && strstr(out, "in no log") == NULL);
+		free(out);
+		out = NULL;
+	}
+}
+
 TEST(cli_keys_new_show_export_and_errors)
 {
 	char       *out = NULL;

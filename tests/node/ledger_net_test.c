@@ -175,6 +175,47 @@ ln_prove(ln_net *L, int i, const gh_hash *h, uint8_t flags, gh_ed_pub *by)
 	return (ledger_bundle_verify(&b));
 }
 
+/* The CLI at plain node 5: `ledger proof ENTRY --node` writes a bundle
+ * that `ledger proof --check` verifies offline under the validator key
+ * it names (another key: exit 4); an entry in no log is "not found"
+ * (exit 3). */
+static void
+ln_bundles_cli(ln_net *L, const char *hex, const gh_hash *none)
+{
+	char       *out = NULL, *v, vhex[65], file[PATH_MAX + 16];
+	const char *key = "\"validator\": \"";
+
+	snprintf(file, sizeof(file), "%s/bundle.bin", L->t.root);
+	CHECK_EQ(th_sh(&out,
+	             "'%s' ledger proof %s --node '%s' --json --out '%s' "
+	             "2>/dev/null",
+	             th_bin(), hex, L->t.conf[5], file),
+	    0);
+	CHECK(out != NULL && strstr(out, hex) != NULL);
+	CHECK((v = out != NULL ? strstr(out, key) : NULL) != NULL);
+	snprintf(vhex, sizeof(vhex), "%.64s", v ? v + strlen(key) : "");
+	free(out);
+	CHECK_EQ(th_sh(NULL, "'%s' ledger proof --check '%s' --validator %s",
+	             th_bin(), file, vhex),
+	    0);
+	vhex[0] = vhex[0] == '0' ? '1' : '0';
+	CHECK_EQ(th_sh(NULL,
+	             "'%s' ledger proof --check '%s' --validator %s "
+	             "2>/dev/null",
+	             th_bin(), file, vhex),
+	    4);
+	gh_hex_encode(none->b, 32, vhex);
+	CHECK_EQ(th_sh(&out, "'%s' ledger proof %s --node '%s' 2>&1", th_bin(),
+	             vhex, L->t.conf[5]),
+	    3);
+	CHECK(out != NULL && strstr(out, "in no log") != NULL);
+	free(out);
+	CHECK_EQ(th_sh(NULL,
+	             "'%s' ledger proof %s --node '%s' --size 2 2>/dev/null",
+	             th_bin(), hex, L->t.conf[5]),
+	    2);
+}
+
 /* An entry's inclusion bundle at plain node 5: from its own log, and,
  * skipping that, from a validator's log under that validator's own
  * checkpoint (validators 0..2 run; 3 was killed). */
@@ -219,6 +260,7 @@ ln_bundles(ln_net *L)
 	CHECK_ERR(
 	    tn_ctl(&L->t, 5, "ledger-prove", req, 31, &body, &bl), GH_EINVAL);
 	free(body);
+	ln_bundles_cli(L, hex, &none);
 }
 
 /* Whether node i's book holds an offer for asset (hex), via the CLI's
