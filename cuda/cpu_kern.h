@@ -151,14 +151,29 @@ CPU_SFX(cpu_mac)(v16f *acc, const float *w, const v16f *x)
 	*acc = *acc + v * *x;
 }
 
+/* acc += the 16 halves at w * x.  Half to float is exact, by F16C's
+ * conversion or by gpu_h2f: the same floats in every variant. */
 static inline __attribute__((always_inline)) void
 CPU_SFX(cpu_mac_f16)(v16f *acc, const uint8_t *w, const float *x)
 {
 	float t[16];
+#if defined(CPU_AVX512)
+	__m512 c = _mm512_cvtph_ps(
+	    _mm256_loadu_si256((const __m256i *) (const void *) w));
+	memcpy(t, &c, sizeof(t));
+#elif defined(CPU_AVX2)
+	__m256 c0 = _mm256_cvtph_ps(
+	    _mm_loadu_si128((const __m128i *) (const void *) w));
+	__m256 c1 = _mm256_cvtph_ps(
+	    _mm_loadu_si128((const __m128i *) (const void *) (w + 16)));
+	memcpy(t, &c0, sizeof(c0));
+	memcpy(t + 8, &c1, sizeof(c1));
+#else
 #pragma GCC unroll 16
 	for (int l = 0; l < 16; l++) {
 		t[l] = gpu_h2f((uint16_t) (w[2 * l] | w[2 * l + 1] << 8));
 	}
+#endif
 	v16f xv;
 	CPU_SFX(cpu_load)(&xv, x);
 	CPU_SFX(cpu_mac)(acc, t, &xv);
