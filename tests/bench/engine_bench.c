@@ -78,6 +78,14 @@ typedef struct {
 	int         tied, rounds;
 } eb_shape;
 
+static const char *
+eb_type_name(gpu_type t)
+{
+	return (t == GPU_TYPE_F32   ? "f32"
+	        : t == GPU_TYPE_F16 ? "f16"
+	                            : "q8_0");
+}
+
 /* The test model of shape sh with weights of type. */
 static void
 eb_spec(const eb_shape *sh, gpu_type type, gpu_test_spec *s)
@@ -167,7 +175,7 @@ eb_run(const eb_shape *sh, gpu_type type)
 	qsort(bws, (size_t) sh->rounds, sizeof(double), eb_cmp);
 	double bw = bws[sh->rounds / 2] + (sink == -1.0 ? 1 : 0);
 	snprintf(name, sizeof(name), "cpu_decode_%s_%s", sh->name,
-	    type == GPU_TYPE_F32 ? "f32" : "q8_0");
+	    eb_type_name(type));
 	bench_report(
 	    "engine", name, 1.0 / dts[nd / 2], "tok/s", bw / bytes, 1);
 out:
@@ -251,16 +259,17 @@ BENCH(engine, cpu_decode)
 	       "bytes/s / weight bytes per token\n",
 	    omp_get_max_threads());
 	/* GH_ENGINE_BENCH=1b_q8_0 (a substring of the names) runs some. */
-	const char *only = getenv("GH_ENGINE_BENCH");
+	const char           *only = getenv("GH_ENGINE_BENCH");
+	static const gpu_type types[]
+	    = { GPU_TYPE_F32, GPU_TYPE_Q8_0, GPU_TYPE_F16 };
 	for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
-		char n1[32], n2[32];
-		snprintf(n1, sizeof(n1), "%s_f32", shapes[i].name);
-		snprintf(n2, sizeof(n2), "%s_q8_0", shapes[i].name);
-		if (only == NULL || strstr(n1, only) != NULL) {
-			eb_run(&shapes[i], GPU_TYPE_F32);
-		}
-		if (only == NULL || strstr(n2, only) != NULL) {
-			eb_run(&shapes[i], GPU_TYPE_Q8_0);
+		for (size_t k = 0; k < sizeof(types) / sizeof(types[0]); k++) {
+			char n[32];
+			snprintf(n, sizeof(n), "%s_%s", shapes[i].name,
+			    eb_type_name(types[k]));
+			if (only == NULL || strstr(n, only) != NULL) {
+				eb_run(&shapes[i], types[k]);
+			}
 		}
 	}
 	if (only == NULL || strstr("gpu_1b_f16", only) != NULL) {
