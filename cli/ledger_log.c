@@ -322,16 +322,14 @@ cli_ledger_bundle_show(const cli_ledger_log_args *a, const ledger_bundle *b)
 }
 
 /* `ledger proof ENTRY --node CONFIG`: the running node's ledger-prove,
- * checked here (signature and inclusion) before it is shown. */
+ * checked here (entry, network, committee signer, signature and
+ * inclusion) before it is shown. */
 static int
 cli_ledger_proof_node(const cli_ledger_log_args *a)
 {
-	node_ledger_info info;
-	ledger_bundle    b;
-	gh_hash          h;
-	uint8_t         *body = NULL;
-	size_t           bl;
-	int              rv;
+	ledger_bundle b;
+	gh_hash       h;
+	int           rv;
 
 	if (a->npos != 1) {
 		return (cli_usage_error("ledger", "proof takes one ENTRY"));
@@ -342,32 +340,21 @@ cli_ledger_proof_node(const cli_ledger_log_args *a)
 		    "ENTRY is an entry's hash (64 hex digits), not '%s'",
 		    a->pos[0]));
 	}
-	/* The node first: a status of GH_ENOENT below is then the node's
-	 * answer, not a config file that is missing. */
-	if ((rv = cli_net_info(a->node, &info)) != GH_OK) {
-		return (cli_fail(rv, "%s", a->node));
-	}
-	rv = cli_net_call(a->node, "ledger-prove", h.b, 32, 20000, &body, &bl);
+	rv = cli_net_prove(a->node, &h, &b);
 	if (rv == GH_ENOENT || rv == GH_EPENDING) {
 		fprintf(stderr, "gpuhour: entry %s %s\n", a->pos[0],
 		    rv == GH_ENOENT ? "is in no log the node can reach"
 		                    : "is under no signed checkpoint yet");
 		return (CLI_EXIT_NOTFOUND);
 	}
-	if (rv != GH_OK) {
-		return (cli_fail(rv, "%s", a->node));
-	}
-	rv = ledger_bundle_decode(body, bl, &b);
-	free(body);
-	if (rv == GH_OK
-	    && (memcmp(b.entry.b, h.b, 32) != 0 || !b.has_checkpoint)) {
-		rv = GH_EPROTO;
-	}
-	if (rv != GH_OK || (rv = ledger_bundle_verify(&b)) != GH_OK) {
+	if (rv == GH_EPROTO || rv == GH_EBADSIG) {
 		fprintf(stderr,
 		    "gpuhour: the node's proof does not verify: %s\n",
 		    gh_strerror(rv));
 		return (CLI_EXIT_INVALID);
+	}
+	if (rv != GH_OK) {
+		return (cli_fail(rv, "%s", a->node));
 	}
 	return (cli_ledger_bundle_show(a, &b));
 }

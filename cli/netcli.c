@@ -9,31 +9,42 @@
 #include "cli/cli.h"
 #include "cli/netcli.h"
 
-int
-cli_net_call(const char *config, const char *cmd, const uint8_t *req,
-    size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen)
+/* The node configuration at path, malloc'd into *out.  A config that
+ * cannot be read is a bad --node argument, GH_EINVAL: never a status
+ * the node could give ("no such account"...). */
+static int
+cli_net_config(const char *path, node_config **out)
 {
-	node_config *c = NULL;
+	node_config *c = malloc(sizeof(*c));
 	char         err[256];
-	int          status = GH_EINTERNAL;
 	int          rv;
 
-	*body = NULL;
-	*blen = 0;
-	if ((c = malloc(sizeof(*c))) == NULL) {
+	*out = NULL;
+	if (c == NULL) {
 		return (GH_ENOMEM);
 	}
 	node_config_default(c);
-	if ((rv = node_config_load(config, c, err, sizeof(err))) != GH_OK) {
-		/* Not the node's GH_ENOENT ("no such account"...): a config
-		 * that cannot be read is a bad --node argument. */
+	if ((rv = node_config_load(path, c, err, sizeof(err))) != GH_OK) {
 		fprintf(stderr, "gpuhour: %s\n", err);
 		free(c);
 		return (rv == GH_ENOMEM ? rv : GH_EINVAL);
 	}
-	rv = node_ctl_call(
-	    c->data_dir, cmd, req, len, timeout_ms, &status, body, blen);
-	free(c);
+	*out = c;
+	return (GH_OK);
+}
+
+/* cli_net_call on a loaded configuration. */
+static int
+cli_net_ctl(const node_config *c, const char *cmd, const uint8_t *req,
+    size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen)
+{
+	int status = GH_EINTERNAL;
+	int rv;
+
+	*body = NULL;
+	*blen = 0;
+	rv    = node_ctl_call(
+	       c->data_dir, cmd, req, len, timeout_ms, &status, body, blen);
 	if (rv != GH_OK) {
 		return (rv == GH_ETIMEDOUT ? rv : GH_ECLOSED);
 	}
@@ -43,6 +54,52 @@ cli_net_call(const char *config, const char *cmd, const uint8_t *req,
 		*blen = 0;
 	}
 	return (status);
+}
+
+int
+cli_net_call(const char *config, const char *cmd, const uint8_t *req,
+    size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen)
+{
+	node_config *c = NULL;
+	int          rv;
+
+	*body = NULL;
+	*blen = 0;
+	if ((rv = cli_net_config(config, &c)) == GH_OK) {
+		rv = cli_net_ctl(c, cmd, req, len, timeout_ms, body, blen);
+	}
+	free(c);
+	return (rv);
+}
+
+int
+cli_net_prove(const char *config, const gh_hash *h, ledger_bundle *out)
+{
+	node_config   *c = NULL;
+	ledger_genesis g;
+	uint8_t       *body = NULL;
+	size_t         bl;
+	unsigned       line;
+	int            rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = cli_net_config(config, &c)) != GH_OK) {
+		return (rv);
+	}
+	if ((rv = ledger_genesis_load(c->genesis, &g, &line)) != GH_OK) {
+		fprintf(stderr, "gpuhour: %s: line %u: not a genesis\n",
+		    c->genesis, line);
+		free(c);
+		return (GH_EINVAL);
+	}
+	rv = cli_net_ctl(c, "ledger-prove", h->b, 32, 20000, &body, &bl);
+	free(c);
+	if (rv == GH_OK
+	    && (rv = ledger_bundle_decode(body, bl, out)) != GH_OK) {
+		rv = GH_EPROTO;
+	}
+	free(body);
+	return (rv == GH_OK ? ledger_bundle_check(out, &g, h) : rv);
 }
 
 int

@@ -16,6 +16,15 @@
 int cli_net_call(const char *config, const char *cmd, const uint8_t *req,
     size_t len, uint32_t timeout_ms, uint8_t **body, size_t *blen);
 int cli_net_info(const char *config, node_ledger_info *info);
+/*
+ * The node's inclusion bundle of entry h (its ledger-prove: from its own
+ * log, else from a validator's), checked here against the genesis its
+ * config names (ledger_bundle_check).  GH_OK; the node's GH_ENOENT (in
+ * no log it reaches) or GH_EPENDING (under no checkpoint yet);
+ * GH_EPROTO or GH_EBADSIG for a bundle that does not check out; or why
+ * the node could not be asked.
+ */
+int cli_net_prove(const char *config, const gh_hash *h, ledger_bundle *out);
 /* GH_ENOENT for an account the node has never seen (zeroed). */
 int cli_net_account(const char *config, const uint8_t id[32], int nodechain,
     ledger_account *a);

@@ -264,6 +264,21 @@ ledger_bundle_verify(const ledger_bundle *b)
 }
 
 int
+ledger_bundle_check(
+    const ledger_bundle *b, const ledger_genesis *g, const gh_hash *entry)
+{
+	gh_hash netid;
+
+	ledger_genesis_netid(g, &netid);
+	if (!b->has_checkpoint || memcmp(b->entry.b, entry->b, 32) != 0
+	    || memcmp(b->cp.network.b, netid.b, 32) != 0
+	    || ledger_genesis_member(g, &b->cp.validator) < 0) {
+		return (GH_EPROTO);
+	}
+	return (ledger_bundle_verify(b));
+}
+
+int
 ledger_bundle_encode(const ledger_bundle *b, uint8_t **out, size_t *n)
 {
 	gh_writer w;

@@ -790,6 +790,12 @@ typedef struct {
 /* Verifies offline: the checkpoint's signature (if any) and the entry's
  * inclusion under root.  GH_OK or GH_EBADSIG. */
 int ledger_bundle_verify(const ledger_bundle *b);
+/* A bundle someone else made, as proof that entry is in a log of
+ * network g: it names entry, has a checkpoint signed for g's network by
+ * a member of g's committee, and verifies.  GH_OK, GH_EPROTO (another
+ * entry, network or signer, no checkpoint) or GH_EBADSIG. */
+int ledger_bundle_check(
+    const ledger_bundle *b, const ledger_genesis *g, const gh_hash *entry);
 int ledger_bundle_encode(const ledger_bundle *b, uint8_t **out, size_t *n);
 int ledger_bundle_decode(const uint8_t *p, size_t n, ledger_bundle *out);
 

@@ -669,12 +669,11 @@ static int
 node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
     const char *query)
 {
-	ledger_checkpoint *cps = NULL;
-	ledger_inclusion   inc;
-	ledger_mhash       root, leaf;
-	uint64_t           size = 0, index, cur;
-	size_t             n = 0, best = SIZE_MAX;
-	int                r, rv;
+	ledger_bundle    b;
+	ledger_inclusion inc;
+	ledger_mhash     root, leaf;
+	uint64_t         size = 0, index, cur;
+	int              r, rv, signed_cp = 0;
 
 	if ((rv = node_web_head(c->src.store, &cur, &root)) != GH_OK) {
 		return (node_web_err(q, 500, gh_strerror(rv)));
@@ -691,35 +690,19 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 	}
 	if (r == 0) {
 		/* The smallest checkpoint that covers the entry and signs
-		 * this log's own root at its size (another node may have
-		 * applied concurrent entries in another order), else the
+		 * this log's own root (ledger_store_log_bundle), else the
 		 * current head (unsigned). */
-		if (ledger_store_log_checkpoints(c->src.store, &cps, &n)
-		    == GH_OK) {
-			for (size_t i = 0; i < n; i++) {
-				ledger_mhash rt;
-				if (cps[i].size > index && cps[i].size <= cur
-				    && (best == SIZE_MAX
-				        || cps[i].size < cps[best].size)
-				    && ledger_store_log_root(
-				           c->src.store, cps[i].size, &rt)
-				        == GH_OK
-				    && memcmp(rt.b, cps[i].root.b, 32) == 0) {
-					best = i;
-				}
-			}
-		}
-		size = best != SIZE_MAX ? cps[best].size : cur;
+		signed_cp
+		    = ledger_store_log_bundle(c->src.store, h, &b) == GH_OK;
+		size = signed_cp ? b.cp.size : cur;
 	}
 	if (index >= size) {
-		free(cps);
 		return (node_web_err(q, 400, "entry is not within that size"));
 	}
 	if ((rv = ledger_store_log_inclusion(c->src.store, index, size, &inc))
 	        != GH_OK
 	    || (rv = ledger_store_log_root(c->src.store, size, &root))
 	        != GH_OK) {
-		free(cps);
 		return (node_web_err(q, 500, gh_strerror(rv)));
 	}
 	ledger_merkle_leaf(h->b, 32, &leaf);
@@ -737,13 +720,12 @@ node_web_log_proof(node_web_req *q, const node_web_ctx *c, const gh_hash *h,
 	fprintf(q->f, "],\"verified\":%s,\"checkpoint\":",
 	    ledger_inclusion_verify(&inc, &leaf, &root) == GH_OK ? "true"
 	                                                         : "false");
-	if (best != SIZE_MAX) {
-		node_web_cp_obj(q->f, &cps[best]);
+	if (signed_cp) {
+		node_web_cp_obj(q->f, &b.cp);
 	} else {
 		fputs("null", q->f);
 	}
 	fputc('}', q->f);
-	free(cps);
 	return (GH_OK);
 }
 

@@ -702,6 +702,26 @@ nl_req_vote(void *arg, const gh_ed_pub *peer, const uint8_t *req, size_t n,
 /* ------------------------------------------------------------------ */
 /* Submission: collect votes, certify, gossip. */
 
+/* Sends req (request kind) to each committee member but this node until
+ * *stop is set; *outstanding counts the requests that went out, for
+ * each of which cb(arg, ...) will run once.  A member this node is not
+ * connected to is skipped.  Worker thread. */
+static void
+nl_ask_committee(node_ledger *l, uint8_t kind, const uint8_t *req, size_t len,
+    node_reply_fn cb, void *arg, uint32_t *outstanding, const int *stop)
+{
+	for (uint32_t i = 0; i < l->g.n && !*stop; i++) {
+		const gh_ed_pub *m = &l->g.committee[i].key;
+		if (memcmp(m->b, l->pub.b, 32) == 0) {
+			continue;
+		}
+		(*outstanding)++;
+		if (node_request(l->n, m, kind, req, len, cb, arg) != GH_OK) {
+			(*outstanding)--;
+		}
+	}
+}
+
 typedef struct {
 	node *n;
 	void *token;
@@ -891,20 +911,10 @@ node_ledger_submit(node_ledger *l, const uint8_t *req, size_t len,
 		}
 		nl_submit_vote(sb, vr, buf, sizeof(buf));
 	}
-	for (uint32_t i = 0; i < l->g.n && !sb->finished; i++) {
-		const gh_ed_pub *m = &l->g.committee[i].key;
-		if (memcmp(m->b, l->pub.b, 32) == 0) {
-			continue;
-		}
-		sb->outstanding++;
-		rv = node_request(
-		    l->n, m, NODE_REQ_VOTE, req, len, nl_submit_reply, sb);
-		if (rv != GH_OK) {
-			/* Not connected: one vote fewer (GH_EQUORUM if too
-			 * few remain). */
-			sb->outstanding--;
-		}
-	}
+	/* A member not connected is one vote fewer (GH_EQUORUM if too few
+	 * remain). */
+	nl_ask_committee(l, NODE_REQ_VOTE, req, len, nl_submit_reply, sb,
+	    &sb->outstanding, &sb->finished);
 	/* Drops the hold (not a vote: a refusal reports its own reason). */
 	nl_submit_release(sb);
 	return (GH_OK);
@@ -1177,12 +1187,7 @@ nl_prove_check(const nl_prove *p, const uint8_t *body, size_t n)
 	if ((rv = ledger_bundle_decode(body, n, &b)) != GH_OK) {
 		return (rv);
 	}
-	if (!b.has_checkpoint || memcmp(b.entry.b, p->h.b, 32) != 0
-	    || memcmp(b.cp.network.b, p->l->netid.b, 32) != 0
-	    || ledger_genesis_member(&p->l->g, &b.cp.validator) < 0) {
-		return (GH_EPROTO);
-	}
-	return (ledger_bundle_verify(&b));
+	return (ledger_bundle_check(&b, &p->l->g, &p->h));
 }
 
 static void
@@ -1241,18 +1246,8 @@ nl_ctl_prove(
 	memcpy(p->h.b, req, 32);
 	p->token       = node_ctl_defer(n);
 	p->outstanding = 1; /* held while the requests go out */
-	for (uint32_t i = 0; i < l->g.n; i++) {
-		const gh_ed_pub *m = &l->g.committee[i].key;
-		if (memcmp(m->b, l->pub.b, 32) == 0) {
-			continue;
-		}
-		p->outstanding++;
-		if (node_request(
-		        n, m, NODE_REQ_LOG_PROOF, req, 32, nl_prove_reply, p)
-		    != GH_OK) {
-			p->outstanding--; /* not connected */
-		}
-	}
+	nl_ask_committee(l, NODE_REQ_LOG_PROOF, req, 32, nl_prove_reply, p,
+	    &p->outstanding, &p->finished);
 	nl_prove_reply(p, GH_ECANCELED, NULL, 0); /* drops the hold */
 	return (GH_EPENDING);
 }

@@ -710,6 +710,22 @@ TEST(ledger_order_bundle_needs_a_checkpoint_of_the_same_log)
 	CHECK_MEM(bu.cp.validator.b, f.g.committee[1].key.b, 32);
 	CHECK_EQ(bu.proof.index, 3);
 	CHECK_MEM(bu.root.b, rb.b, 32);
+	/* As a stranger's bundle: it must name the entry, and be signed by
+	 * this committee for this network. */
+	CHECK_OK(ledger_bundle_check(&bu, &f.g, &c[2]->hash));
+	CHECK_ERR(ledger_bundle_check(&bu, &f.g, &c[3]->hash), GH_EPROTO);
+	{
+		ledger_genesis other = f.g;
+		snprintf(other.network, sizeof(other.network), "othernet");
+		CHECK_ERR(
+		    ledger_bundle_check(&bu, &other, &c[2]->hash), GH_EPROTO);
+		other                  = f.g;
+		other.committee[1].key = other.committee[2].key;
+		CHECK_ERR(
+		    ledger_bundle_check(&bu, &other, &c[2]->hash), GH_EPROTO);
+	}
+	bu.proof.path[0].b[0] ^= 1;
+	CHECK_ERR(ledger_bundle_check(&bu, &f.g, &c[2]->hash), GH_EBADSIG);
 
 	memset(none.b, 0xa5, 32);
 	CHECK_ERR(ledger_store_log_bundle(f.s, &none, &bu), GH_ENOENT);
