@@ -253,6 +253,14 @@ cli_net_hand_signed(const char *config, const ledger_entry *e, gh_hash *h)
 		    || rv == GH_EQUORUM || rv == GH_ECONFLICT;
 		if (!keep) {
 			(void) unlink(path);
+		} else {
+			char hex[65];
+			gh_hex_encode(h->b, 32, hex);
+			fprintf(stderr,
+			    "gpuhour: entry %s is kept in %s: this account's "
+			    "next command submits it again before its own "
+			    "(repeating this command would count it twice)\n",
+			    hex, path);
 		}
 	}
 	free(p);
