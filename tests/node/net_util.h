@@ -518,8 +518,10 @@ hostile_open(hostile *h, const tn_net *t, int target)
 	gh_ed_key_pub(h->key, &h->pub);
 	h->netid = t->netid;
 	h->to    = t->pub[target];
-	nng_socket_set_ms(h->s, NNG_OPT_RECVTIMEO, 700);
-	nng_socket_set_ms(h->s, NNG_OPT_SENDTIMEO, 700);
+	/* Long enough for a reply from a node under ASan on a loaded
+	 * machine; a dropped frame costs this much. */
+	nng_socket_set_ms(h->s, NNG_OPT_RECVTIMEO, 2000);
+	nng_socket_set_ms(h->s, NNG_OPT_SENDTIMEO, 2000);
 	nng_socket_set_ms(h->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(h->s, NNG_OPT_RECONNMINT, 50);
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", t->port[target]);
@@ -594,6 +596,23 @@ hostile_req(hostile *h, uint8_t type, const uint8_t *body, size_t len)
 	}
 	rv = hostile_send(h, f, n);
 	free(f);
+	return (rv);
+}
+
+/* Waits, bounded, until a PEERS request from h gets an answer: after a
+ * dropped connection, the dialer has connected again. */
+static TN_UNUSED int
+hostile_wait_ready(hostile *h, unsigned timeout_ms)
+{
+	uint64_t t0 = tn_now_ms();
+	int      rv = GH_ETIMEDOUT;
+
+	while (tn_now_ms() - t0 < timeout_ms) {
+		if ((rv = hostile_req(h, NODE_MSG_PEERS, NULL, 0)) == GH_OK) {
+			break;
+		}
+		tn_sleep_ms(100);
+	}
 	return (rv);
 }
 
