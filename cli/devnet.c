@@ -346,7 +346,8 @@ cli_devnet_prepare_pub(cli_devnet *d, const uint8_t pubkey[32], int nodechain,
 		if (d->node[0] != '\0' && !nodechain) {
 			/* An entry handed to the node earlier for this
 			 * position goes first (never a second one). */
-			int r = cli_net_resume(d->node, pub.b, a.seq + 1);
+			int r
+			    = cli_net_resume(d->node, pub.b, a.seq + 1, NULL);
 			if (r == GH_EEXIST) {
 				usleep(200000); /* let the store show it */
 				continue;

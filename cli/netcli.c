@@ -179,15 +179,21 @@ cli_net_hand(const char *config, const uint8_t *p, size_t n, gh_hash *h)
 }
 
 int
-cli_net_resume(const char *config, const uint8_t author[32], uint64_t next)
+cli_net_resume(const char *config, const uint8_t author[32], uint64_t next,
+    cli_net_kept *out)
 {
 	char         path[PATH_MAX + 96];
 	uint8_t     *p = NULL;
 	size_t       n;
 	ledger_entry e;
 	gh_hash      h;
+	cli_net_kept none;
 	int          rv;
 
+	if (out == NULL) {
+		out = &none;
+	}
+	memset(out, 0, sizeof(*out));
 	if (cli_net_pending_path(author, path, sizeof(path)) != GH_OK
 	    || gh_file_read(path, LEDGER_ENTRY_MAX, &p, &n) != GH_OK) {
 		return (GH_OK); /* nothing waiting */
@@ -200,10 +206,15 @@ cli_net_resume(const char *config, const uint8_t author[32], uint64_t next)
 		return (GH_OK);
 	}
 	ledger_entry_hash(&e, &h);
+	out->found = 1;
+	out->h     = h;
+	out->seq   = e.seq;
+	out->kind  = e.kind;
 	fprintf(stderr,
 	    "gpuhour: completing an earlier %s entry (seq %llu) first\n",
 	    ledger_kind_name(e.kind), (unsigned long long) e.seq);
-	rv = cli_net_hand(config, p, n, &h);
+	rv          = cli_net_hand(config, p, n, &h);
+	out->handed = rv;
 	free(p);
 	if (rv == GH_OK) {
 		(void) unlink(path);
@@ -217,6 +228,7 @@ cli_net_resume(const char *config, const uint8_t author[32], uint64_t next)
 		(void) unlink(path);
 		return (GH_EEXIST);
 	}
+	out->waits = 1;
 	fprintf(stderr,
 	    "gpuhour: an earlier entry at this position is still waiting "
 	    "for votes (%s); try again\n",
@@ -257,14 +269,40 @@ cli_net_hand_signed(const char *config, const ledger_entry *e, gh_hash *h)
 			char hex[65];
 			gh_hex_encode(h->b, 32, hex);
 			fprintf(stderr,
-			    "gpuhour: entry %s is kept in %s: this account's "
-			    "next command submits it again before its own "
-			    "(repeating this command would count it twice)\n",
+			    "gpuhour: entry %s is kept in %s: `gpuhour wallet "
+			    "resume` with this account's key completes it, "
+			    "as does this account's next command before its "
+			    "own (repeating this command would count it "
+			    "twice)\n",
 			    hex, path);
 		}
 	}
 	free(p);
 	return (rv);
+}
+
+int
+cli_net_finish(const char *config, const gh_acct_key *k, cli_net_kept *out)
+{
+	ledger_account a;
+	gh_acct_pub    pub;
+	int            rv;
+
+	memset(out, 0, sizeof(*out));
+	gh_acct_key_pub(k, &pub);
+	rv = cli_net_account(config, pub.b, 0, &a);
+	if (rv == GH_ENOENT) {
+		memset(&a, 0, sizeof(a));
+	} else if (rv != GH_OK) {
+		return (rv);
+	}
+	rv = cli_net_resume(config, pub.b, a.seq + 1, out);
+	if (rv == GH_OK || !out->found) {
+		return (rv);
+	}
+	/* Handed: applied (GH_OK), refused for good (dropped), or still
+	 * waiting (kept). */
+	return (out->handed);
 }
 
 int
@@ -288,7 +326,8 @@ cli_net_prepare(
 		if (rv == GH_ENOENT) {
 			memset(&a, 0, sizeof(a));
 		}
-		if ((rv = cli_net_resume(config, pub.b, a.seq + 1)) == GH_OK) {
+		if ((rv = cli_net_resume(config, pub.b, a.seq + 1, NULL))
+		    == GH_OK) {
 			break;
 		}
 		if (rv != GH_EEXIST) {

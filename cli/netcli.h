@@ -43,13 +43,32 @@ int cli_net_submit(
  * same position (which validators would take as an equivocation).
  */
 int cli_net_hand_signed(const char *config, const ledger_entry *e, gh_hash *h);
+/* What cli_net_resume did with a kept entry. */
+typedef struct {
+	int      found;  /* an entry for that position was kept */
+	int      handed; /* the node's answer: GH_OK when it is applied */
+	int      waits;  /* no answer that settles it: still kept */
+	gh_hash  h;      /* its hash */
+	uint64_t seq;
+	uint8_t  kind;
+} cli_net_kept;
 /*
  * Before preparing the entry at position next of author's chain:
  * resubmits a kept entry for that position.  GH_OK when none waits,
  * GH_EEXIST when one was completed (or refused for good: read the
- * chain again), else why it still waits (the command stops).
+ * chain again), else why it still waits (the command stops).  out, when
+ * not NULL, tells which.
  */
-int cli_net_resume(
-    const char *config, const uint8_t author[32], uint64_t next);
+int cli_net_resume(const char *config, const uint8_t author[32], uint64_t next,
+    cli_net_kept *out);
+/*
+ * `wallet resume`: completes the entry kept for k's account, and nothing
+ * else.  GH_OK with out->found 0 when none waits (or it was applied
+ * since); GH_OK with out->found 1 when it is applied now; the node's
+ * refusal (the entry is dropped, the position is free); or why it still
+ * waits (kept).
+ */
+int cli_net_finish(
+    const char *config, const gh_acct_key *k, cli_net_kept *out);
 
 #endif

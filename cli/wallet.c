@@ -1,4 +1,4 @@
-/* wallet.c - `gpuhour wallet balance|transfer|mint|history`. */
+/* wallet.c - `gpuhour wallet balance|transfer|mint|history|resume`. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -21,6 +21,9 @@ static const char cli_wallet_usage[]
       "                           --amount N [--passphrase-env VAR]\n"
       "       gpuhour wallet history [--datadir DIR] [--json] (ACCOUNT | "
       "--key FILE)\n"
+      "       gpuhour wallet resume --node CONFIG --key FILE "
+      "[--passphrase-env VAR]\n"
+      "                             [--json]\n"
       "\n"
       "Amounts are integer micro-units.  transfer signs a TRANSFER with "
       "the\n"
@@ -30,6 +33,11 @@ static const char cli_wallet_usage[]
       "amount is paid into its revenue pool.  mint (the genesis issuer "
       "only)\n"
       "credits an account.  ACCOUNT and ID are 64 hex digits.\n"
+      "\n"
+      "With --node, an entry whose votes did not all come is kept under\n"
+      "$GPUHOUR_HOME/pending/; resume completes it and does nothing else\n"
+      "(exit 0 also when none is kept; exit 1 while it still waits).\n"
+      "The account's next command would complete it first, too.\n"
       "\n"
       "  --datadir DIR         devnet data dir (default "
       "$GPUHOUR_HOME/devnet)\n"
@@ -197,6 +205,57 @@ cli_wallet_send(const cli_wallet_args *a, const char *dir, int mint)
 	} else {
 		printf(
 		    "entry %s\nseq   %llu\n", hex, (unsigned long long) e.seq);
+	}
+	return (CLI_EXIT_OK);
+}
+
+/* `wallet resume`: the kept entry of the key's account, and only it. */
+static int
+cli_wallet_resume(const cli_wallet_args *a)
+{
+	gh_acct_key *k = NULL;
+	cli_net_kept kept;
+	char         hex[65];
+	int          rv;
+
+	if (a->node == NULL || a->key == NULL || a->to != NULL
+	    || a->have_amount || a->pool) {
+		return (cli_usage_error("wallet",
+		    "resume takes --node CONFIG and --key FILE only "
+		    "(entries are kept only for a running node)"));
+	}
+	if ((rv = cli_devnet_account_key(a->key, a->passenv, &k)) != GH_OK) {
+		return (cli_fail(rv, "%s", a->key));
+	}
+	rv = cli_net_finish(a->node, k, &kept);
+	gh_acct_key_free(k);
+	gh_hex_encode(kept.h.b, 32, hex);
+	if (rv != GH_OK && kept.waits) {
+		/* Exit 1 whatever the reason: try again later. */
+		(void) cli_fail(
+		    rv, "entry %s still waits and stays kept", hex);
+		return (CLI_EXIT_FAIL);
+	}
+	if (rv != GH_OK) {
+		return (kept.found ? cli_fail(
+		            rv, "entry %s refused (no longer kept)", hex)
+		                   : cli_fail(rv, "resume"));
+	}
+	if (a->json) {
+		if (kept.found) {
+			printf("{\"resumed\":true,\"entry\":\"%s\","
+			       "\"kind\":\"%s\",\"seq\":%llu}\n",
+			    hex, ledger_kind_name(kept.kind),
+			    (unsigned long long) kept.seq);
+		} else {
+			printf("{\"resumed\":false}\n");
+		}
+	} else if (kept.found) {
+		printf("entry %s\nkind  %s\nseq   %llu\napplied\n", hex,
+		    ledger_kind_name(kept.kind),
+		    (unsigned long long) kept.seq);
+	} else {
+		printf("nothing kept for this account\n");
 	}
 	return (CLI_EXIT_OK);
 }
@@ -420,6 +479,9 @@ cli_wallet_main(int argc, char **argv)
 	}
 	if (strcmp(verb, "history") == 0) {
 		return (cli_wallet_history(&a, dir));
+	}
+	if (strcmp(verb, "resume") == 0) {
+		return (cli_wallet_resume(&a));
 	}
 	return (cli_usage_error("wallet", "unknown verb '%s'", verb));
 }
