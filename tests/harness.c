@@ -42,6 +42,12 @@ th_fail(const char *file, int line, const char *expr, const char *why)
 	    why ? ": " : "", why ? why : "");
 }
 
+int
+th_failed(void)
+{
+	return (th_failed_here);
+}
+
 const char *
 th_tmpdir(void)
 {

@@ -23,6 +23,8 @@ typedef void (*th_fn)(void);
 void th_register(
     const char *name, const char *file, th_fn fn, unsigned timeout_s);
 void th_fail(const char *file, int line, const char *expr, const char *why);
+/* Whether a CHECK of the running test has failed so far. */
+int th_failed(void);
 
 #define TH_TIMEOUT_DEFAULT 120
 

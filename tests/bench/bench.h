@@ -35,5 +35,8 @@ void bench_report(const char *area, const char *name, double value,
 const char *bench_tmpdir(void);
 /* Seconds since an arbitrary point (monotonic). */
 double bench_now(void);
+/* Always 0 here: tests/node/net_util.h's teardown asks it (in the tests,
+ * tests/harness.c answers). */
+int th_failed(void);
 
 #endif

@@ -127,9 +127,23 @@ mn_wait_balance(mn_net *M, int who, uint64_t want, unsigned ms)
 	} while (tn_now_ms() - t0 < ms);
 	for (int i = 0; i < MN_NODES; i++) {
 		if (M->t.pid[i] > 0) {
-			fprintf(stderr, "%s: want %llu, node %d has %llu\n",
-			    mn_names[who], (unsigned long long) want, i,
-			    (unsigned long long) mn_balance(M, i, who));
+			int         rc, st = 0;
+			const char *o = mn_run(M, &rc,
+			    "wallet balance --node '%s' --json %s",
+			    M->t.conf[i], M->hex[who]);
+			/* A node that died is reaped here (and named). */
+			if (waitpid(M->t.pid[i], &st, WNOHANG)
+			    == M->t.pid[i]) {
+				fprintf(stderr, "node %d died: %s %d\n", i,
+				    WIFSIGNALED(st) ? "signal" : "exit",
+				    WIFSIGNALED(st) ? WTERMSIG(st)
+				                    : WEXITSTATUS(st));
+				M->t.pid[i] = 0;
+			}
+			fprintf(stderr,
+			    "%s: want %llu, node %d: exit %d: %s\n",
+			    mn_names[who], (unsigned long long) want, i, rc,
+			    o);
 		}
 	}
 	return (GH_ETIMEDOUT);

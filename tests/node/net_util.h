@@ -31,6 +31,10 @@
 #include "ledger/ledger.h"
 #include "node/node.h"
 
+/* Whether the running test has failed (tests/harness.c; the benchmark
+ * defines it as 0): a failed test's teardown prints the nodes' logs. */
+int th_failed(void);
+
 #define TN_MAX    64
 #define TN_UNUSED __attribute__((unused))
 
@@ -304,8 +308,20 @@ tn_stop(tn_net *t, int i, int sig)
 static TN_UNUSED void
 tn_teardown(tn_net *t)
 {
-	/* TN_DUMP=1 prints every node's log (debugging a failed test). */
-	if (getenv("TN_DUMP") != NULL) {
+	/* A node that died before the end is named, with how. */
+	for (int i = 0; i < t->n; i++) {
+		int st = 0;
+		if (t->pid[i] > 0
+		    && waitpid(t->pid[i], &st, WNOHANG) == t->pid[i]) {
+			fprintf(stderr, "node %d had ended: %s %d\n", i,
+			    WIFSIGNALED(st) ? "signal" : "exit",
+			    WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+			t->pid[i] = 0;
+		}
+	}
+	/* A failed test (or TN_DUMP=1) prints the end of every node's
+	 * log. */
+	if (getenv("TN_DUMP") != NULL || th_failed()) {
 		for (int i = 0; i < t->n; i++) {
 			char cmd[PATH_MAX + 64];
 			fprintf(stderr, "---- node %d log\n", i);
