@@ -330,6 +330,19 @@ tn_teardown(tn_net *t)
 			if (system(cmd) != 0) {
 				continue;
 			}
+			/* Where a live node's main thread is (a node that
+			 * stops answering), when gdb is there to ask. */
+			if (t->pid[i] > 0 && th_failed()) {
+				snprintf(cmd, sizeof(cmd),
+				    "command -v gdb >/dev/null && "
+				    "timeout 30 gdb -nx -batch -p %d "
+				    "-ex bt 2>/dev/null | grep '^#' | "
+				    "head -n 16 | cut -c 1-150 >&2",
+				    (int) t->pid[i]);
+				if (system(cmd) != 0) {
+					continue;
+				}
+			}
 		}
 	}
 	for (int i = 0; i < t->n; i++) {
