@@ -163,6 +163,32 @@ th_match(const th_test *t, int argc, char **argv)
 }
 
 /* Runs one test in a child; returns 1 when it passed. */
+static void (*th_fail_fn)(void *);
+static void *th_fail_arg;
+
+void
+th_on_fail(void (*fn)(void *), void *arg)
+{
+	th_fail_fn  = fn;
+	th_fail_arg = arg;
+}
+
+/* After a test: its failure hook, once, then its folder. */
+static void
+th_after(void)
+{
+	void (*fn)(void *) = th_fail_fn;
+
+	th_fail_fn = NULL;
+	if (th_failed_here && fn != NULL) {
+		fn(th_fail_arg);
+	}
+	if (th_dir[0] != '\0') {
+		nftw(th_dir, th_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		th_dir[0] = '\0';
+	}
+}
+
 static int
 th_run(const th_test *t, int nofork)
 {
@@ -172,10 +198,7 @@ th_run(const th_test *t, int nofork)
 	if (nofork) {
 		th_failed_here = 0;
 		t->fn();
-		if (th_dir[0] != '\0') {
-			nftw(th_dir, th_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-			th_dir[0] = '\0';
-		}
+		th_after();
 		return (!th_failed_here);
 	}
 	fflush(NULL);
@@ -188,9 +211,7 @@ th_run(const th_test *t, int nofork)
 		setpgid(0, 0);
 		alarm(t->timeout);
 		t->fn();
-		if (th_dir[0] != '\0') {
-			nftw(th_dir, th_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-		}
+		th_after();
 		fflush(NULL);
 		_exit(th_failed_here ? 1 : 0);
 	}

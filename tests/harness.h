@@ -25,6 +25,9 @@ void th_register(
 void th_fail(const char *file, int line, const char *expr, const char *why);
 /* Whether a CHECK of the running test has failed so far. */
 int th_failed(void);
+/* fn(arg) runs once if the running test ends failed, after it returns
+ * and before its folder is removed (NULL clears it). */
+void th_on_fail(void (*fn)(void *), void *arg);
 
 #define TH_TIMEOUT_DEFAULT 120
 

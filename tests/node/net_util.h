@@ -31,9 +31,10 @@
 #include "ledger/ledger.h"
 #include "node/node.h"
 
-/* Whether the running test has failed (tests/harness.c; the benchmark
- * defines it as 0): a failed test's teardown prints the nodes' logs. */
-int th_failed(void);
+/* From tests/harness.c (the benchmark defines them as no-ops): a failed
+ * test reports what its nodes were doing. */
+int  th_failed(void);
+void th_on_fail(void (*fn)(void *), void *arg);
 
 #define TN_MAX    64
 #define TN_UNUSED __attribute__((unused))
@@ -114,6 +115,8 @@ tn_write(const char *path, const char *text)
  * each.  Node i seeds from nodes 0..nseeds-1.  extra is appended to
  * every config (more `key = value` lines) and may be NULL.
  */
+static TN_UNUSED void tn_report(void *arg);
+
 static TN_UNUSED int
 tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 {
@@ -127,6 +130,7 @@ tn_setup(tn_net *t, const char *root, int n, int nseeds, const char *extra)
 	if (n > TN_MAX) {
 		return (GH_EINVAL);
 	}
+	th_on_fail(tn_report, t); /* until tn_teardown */
 	t->n = n;
 	snprintf(t->root, sizeof(t->root), "%s", root);
 	/* The CLI commands the test runs keep their state (entries handed
@@ -305,10 +309,16 @@ tn_stop(tn_net *t, int i, int sig)
 	return (st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 }
 
+/* What a failed test leaves to read: which nodes died and how, the end
+ * of every node's log, and where each live node's main thread is (when
+ * gdb is installed: a node stuck in a call, not only slow).  From
+ * tn_teardown, or from the harness when the test returned before it. */
 static TN_UNUSED void
-tn_teardown(tn_net *t)
+tn_report(void *arg)
 {
-	/* A node that died before the end is named, with how. */
+	tn_net *t = arg;
+	char    cmd[PATH_MAX + 160];
+
 	for (int i = 0; i < t->n; i++) {
 		int st = 0;
 		if (t->pid[i] > 0
@@ -319,31 +329,31 @@ tn_teardown(tn_net *t)
 			t->pid[i] = 0;
 		}
 	}
-	/* A failed test (or TN_DUMP=1) prints the end of every node's
-	 * log. */
-	if (getenv("TN_DUMP") != NULL || th_failed()) {
-		for (int i = 0; i < t->n; i++) {
-			char cmd[PATH_MAX + 64];
-			fprintf(stderr, "---- node %d log\n", i);
-			snprintf(cmd, sizeof(cmd), "tail -n 40 '%s/log' >&2",
-			    t->dir[i]);
-			if (system(cmd) != 0) {
-				continue;
-			}
-			/* Where a live node's main thread is (a node that
-			 * stops answering), when gdb is there to ask. */
-			if (t->pid[i] > 0 && th_failed()) {
-				snprintf(cmd, sizeof(cmd),
-				    "command -v gdb >/dev/null && "
-				    "timeout 30 gdb -nx -batch -p %d "
-				    "-ex bt 2>/dev/null | grep '^#' | "
-				    "head -n 16 | cut -c 1-150 >&2",
-				    (int) t->pid[i]);
-				if (system(cmd) != 0) {
-					continue;
-				}
-			}
+	for (int i = 0; i < t->n; i++) {
+		fprintf(stderr, "---- node %d log\n", i);
+		snprintf(
+		    cmd, sizeof(cmd), "tail -n 40 '%s/log' >&2", t->dir[i]);
+		if (system(cmd) != 0 || t->pid[i] <= 0) {
+			continue;
 		}
+		snprintf(cmd, sizeof(cmd),
+		    "command -v gdb >/dev/null && timeout 30 gdb -nx -batch "
+		    "-p %d -ex bt 2>/dev/null | grep '^#' | head -n 16 | "
+		    "cut -c 1-150 >&2",
+		    (int) t->pid[i]);
+		if (system(cmd) != 0) {
+			continue;
+		}
+	}
+}
+
+static TN_UNUSED void
+tn_teardown(tn_net *t)
+{
+	th_on_fail(NULL, NULL);
+	/* A failed test (or TN_DUMP=1) says what the nodes were doing. */
+	if (getenv("TN_DUMP") != NULL || th_failed()) {
+		tn_report(t);
 	}
 	for (int i = 0; i < t->n; i++) {
 		if (t->pid[i] > 0) {
