@@ -290,10 +290,8 @@ cli_net_finish(const char *config, const gh_acct_key *k, cli_net_kept *out)
 
 	memset(out, 0, sizeof(*out));
 	gh_acct_key_pub(k, &pub);
-	rv = cli_net_account(config, pub.b, 0, &a);
-	if (rv == GH_ENOENT) {
-		memset(&a, 0, sizeof(a));
-	} else if (rv != GH_OK) {
+	rv = cli_net_account(config, pub.b, 0, &a); /* zeroed if unseen */
+	if (rv != GH_OK && rv != GH_ENOENT) {
 		return (rv);
 	}
 	rv = cli_net_resume(config, pub.b, a.seq + 1, out);

@@ -127,19 +127,12 @@ mn_wait_balance(mn_net *M, int who, uint64_t want, unsigned ms)
 	} while (tn_now_ms() - t0 < ms);
 	for (int i = 0; i < MN_NODES; i++) {
 		if (M->t.pid[i] > 0) {
-			int         rc, st = 0;
+			/* (A node that died is named by the failure
+			 * report, tn_report.) */
+			int         rc;
 			const char *o = mn_run(M, &rc,
 			    "wallet balance --node '%s' --json %s",
 			    M->t.conf[i], M->hex[who]);
-			/* A node that died is reaped here (and named). */
-			if (waitpid(M->t.pid[i], &st, WNOHANG)
-			    == M->t.pid[i]) {
-				fprintf(stderr, "node %d died: %s %d\n", i,
-				    WIFSIGNALED(st) ? "signal" : "exit",
-				    WIFSIGNALED(st) ? WTERMSIG(st)
-				                    : WEXITSTATUS(st));
-				M->t.pid[i] = 0;
-			}
 			fprintf(stderr,
 			    "%s: want %llu, node %d: exit %d: %s\n",
 			    mn_names[who], (unsigned long long) want, i, rc,
